@@ -1,0 +1,149 @@
+"""Writes of the configuration domain. Each service runs in one transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from intercompany.history import ChangeContext, ChangeKind, attach_change_context
+from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
+
+
+def _intercompany_account(model, *, company: Company, represents: Company, given=None):
+    """Return the account of ``company`` that represents ``represents``: the one given (checked),
+    the existing one, or a new one named after the represented company."""
+    label = model._meta.verbose_name
+    if given is not None:
+        if given.company_id != company.pk:
+            raise ValidationError(
+                {f"intercompany_{label}": f"The intercompany {label} must be an account of "
+                 f"{company.code}."}
+            )
+        if given.represents_company_id not in (None, represents.pk):
+            raise ValidationError(
+                {f"intercompany_{label}": f"{label.capitalize()} {given.account} already "
+                 f"represents {given.represents_company.code}; an intercompany account "
+                 "represents one company only."}
+            )
+        if given.represents_company_id is None:
+            clash = model.objects.filter(company=company, represents_company=represents)
+            if clash.exclude(pk=given.pk).exists():
+                raise ValidationError(
+                    {f"intercompany_{label}": f"{company.code} already has a {label} account "
+                     f"representing {represents.code}."}
+                )
+            given.represents_company = represents
+            given.save(update_fields=["represents_company"])
+        return given
+    existing = model.objects.filter(company=company, represents_company=represents).first()
+    if existing is not None:
+        return existing
+    account = f"IC-{represents.code}"
+    suffix = 1
+    while model.objects.filter(company=company, account=account).exists():
+        suffix += 1
+        account = f"IC-{represents.code}-{suffix}"
+    return model.objects.create(
+        company=company, account=account, name=represents.name, represents_company=represents
+    )
+
+
+def create_trading_relationship(
+    *,
+    buying_company: Company,
+    selling_company: Company,
+    employee: Employee | None = None,
+    intercompany_vendor: Vendor | None = None,
+    intercompany_customer: Customer | None = None,
+    active: bool = True,
+    purchase_policy_syncs_original_sales_order: bool = True,
+    purchase_policy_syncs_intercompany_sales_order: bool = True,
+    sales_policy_syncs_intercompany_purchase_order: bool = False,
+) -> TradingRelationship:
+    """Create the relationship "buying company purchases from selling company".
+
+    Links the given intercompany vendor and customer accounts, or creates them (``IC-<code>``).
+    Refuses a company trading with itself, a second relationship for the same pair and an
+    account that already represents another company.
+    """
+    if buying_company.pk == selling_company.pk:
+        raise ValidationError({"selling_company": "A company cannot trade with itself."})
+    with transaction.atomic():
+        if TradingRelationship.objects.filter(
+            buying_company=buying_company, selling_company=selling_company
+        ).exists():
+            raise ValidationError(
+                f"{buying_company.code} already has a trading relationship with "
+                f"{selling_company.code}."
+            )
+        vendor = _intercompany_account(
+            Vendor, company=buying_company, represents=selling_company, given=intercompany_vendor
+        )
+        customer = _intercompany_account(
+            Customer, company=selling_company, represents=buying_company,
+            given=intercompany_customer,
+        )
+        relationship = TradingRelationship(
+            buying_company=buying_company,
+            selling_company=selling_company,
+            intercompany_vendor=vendor,
+            intercompany_customer=customer,
+            active=active,
+            purchase_policy_syncs_original_sales_order=purchase_policy_syncs_original_sales_order,
+            purchase_policy_syncs_intercompany_sales_order=(
+                purchase_policy_syncs_intercompany_sales_order
+            ),
+            sales_policy_syncs_intercompany_purchase_order=(
+                sales_policy_syncs_intercompany_purchase_order
+            ),
+        )
+        attach_change_context(
+            relationship,
+            ChangeContext(employee=employee, company=None, kind=ChangeKind.CREATED),
+        )
+        try:
+            # A savepoint, so that losing a race with an identical request leaves the
+            # transaction usable and the message clear.
+            with transaction.atomic():
+                relationship.save()
+        except IntegrityError:
+            raise ValidationError(
+                f"{buying_company.code} already has a trading relationship with "
+                f"{selling_company.code}, or one of its intercompany accounts is already "
+                "used by another relationship."
+            ) from None
+    return relationship
+
+
+def update_trading_relationship(
+    *,
+    relationship: TradingRelationship,
+    employee: Employee | None,
+    **changes: bool,
+) -> TradingRelationship:
+    """Change the active switch and the customer-information switches.
+
+    Switching never copies anything by itself; it governs the edits that follow. The history row
+    names the company whose policy changed (the buying company for the purchase order policy,
+    the selling company for the sales order policy; none when both changed at once).
+    """
+    allowed = {"active", *TradingRelationship.POLICY_FIELDS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"Unknown switches: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = TradingRelationship.objects.select_for_update().get(pk=relationship.pk)
+        changed = [name for name, value in changes.items() if getattr(locked, name) != bool(value)]
+        if not changed:
+            return locked
+        for name in changed:
+            setattr(locked, name, bool(changes[name]))
+        owners = {locked.policy_owner(name).pk for name in changed if name != "active"}
+        company = None
+        if len(owners) == 1 and "active" not in changed:
+            company = Company.objects.get(pk=owners.pop())
+        attach_change_context(
+            locked, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
+        )
+        locked.save(update_fields=changed)
+    return locked

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "orders"
+    verbose_name = "Orders"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save, pre_save
+
+        from orders import signals
+        from orders.models import PurchaseOrder, SalesOrder
+
+        for model in (SalesOrder, PurchaseOrder):
+            pre_save.connect(
+                signals.lock_and_stamp_order,
+                sender=model,
+                dispatch_uid=f"orders.lock_and_stamp_{model.__name__}",
+            )
+            post_save.connect(
+                signals.propagate_customer_information,
+                sender=model,
+                dispatch_uid=f"orders.propagate_customer_information_{model.__name__}",
+            )

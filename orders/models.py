@@ -1,0 +1,245 @@
+"""Sales and purchase orders, and the chain that ties intercompany orders together.
+
+The links of a chain:
+
+- ``PurchaseOrder.origin_sales_order``: the (original or intercompany) sales order an
+  intercompany purchase order was created from;
+- ``SalesOrder.intercompany_purchase_order``: the intercompany purchase order an intercompany
+  sales order mirrors (one to one);
+- ``PurchaseOrder.trading_relationship``: whose switches govern both links of that purchase order.
+
+Every order of a chain points to the same ``OrderChain`` row: the lock every writer takes first.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models, transaction
+from simple_history.models import HistoricalRecords
+
+from intercompany.history import ChangeRecord, SourceOrder
+from intercompany.models import Company, Customer, TradingRelationship, Vendor
+
+CUSTOMER_INFORMATION_FIELDS = ("customer_reference", "customer_requisition")
+CUSTOMER_REFERENCE_MAX_LENGTH = 60
+CUSTOMER_REQUISITION_MAX_LENGTH = 40
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OrderType(models.TextChoices):
+    SALES = "sales", "sales order"
+    PURCHASE = "purchase", "purchase order"
+
+
+class OrderChain(models.Model):
+    """The orders of one trade across companies. Its row is the chain's lock."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Chain {self.pk}"
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per company and document type (locked while numbering)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    document = models.CharField(max_length=2, choices=[("SO", "Sales order"), ("PO", "Purchase order")])
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "document"], name="one_sequence_per_document")
+        ]
+
+
+class OrderChangeRecord(ChangeRecord):
+    """Extra history columns of orders: for a synced copy, the order the value came from."""
+
+    history_source_type = models.CharField(
+        max_length=10, choices=OrderType.choices, blank=True, default=""
+    )
+    history_source_id = models.BigIntegerField(null=True, blank=True)
+    history_source_number = models.CharField("copied from", max_length=30, blank=True, default="")
+    history_source_role = models.CharField(max_length=40, blank=True, default="")
+    history_source_company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Order(models.Model):
+    """What sales and purchase orders share: number, customer information, who set it, status.
+
+    ``customer_*_set_by`` / ``customer_*_set_for`` name the employee and company whose value the
+    field holds now: a copy keeps the original editor. ``version`` grows with every write, so a
+    form opened before someone else's change is refused instead of erasing it.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT)
+    number = models.CharField(max_length=30, editable=False)
+    customer_reference = models.CharField(
+        "Customer reference", max_length=CUSTOMER_REFERENCE_MAX_LENGTH, blank=True, default=""
+    )
+    customer_requisition = models.CharField(
+        "Customer requisition",
+        max_length=CUSTOMER_REQUISITION_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text="The customer's purchase order number.",
+    )
+    customer_reference_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    customer_reference_set_for = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
+    customer_requisition_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    customer_requisition_set_for = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    chain = models.ForeignKey(
+        OrderChain, null=True, blank=True, on_delete=models.PROTECT, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    order_type: str  # set by subclasses
+
+    class Meta:
+        abstract = True
+        ordering = ["company__code", "-number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remember the values as loaded: the sync copies only what an edit changed.
+        instance.remember_loaded_values()
+        return instance
+
+    def remember_loaded_values(self) -> None:
+        self._loaded_customer_information = {
+            name: self.__dict__.get(name) for name in CUSTOMER_INFORMATION_FIELDS
+        }
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == OrderStatus.CANCELLED
+
+    @property
+    def node(self) -> tuple[str, int]:
+        """A key that names this order among the orders of every company and table."""
+        return (self.order_type, self.pk)
+
+    @property
+    def source_reference(self):
+        return SourceOrder(self.order_type, self.pk, self.number, self.company_id, self.role)
+
+    def save(self, *args, **kwargs):
+        # The edit and every copy the sync makes from it (post_save) land together or not at
+        # all, even when a caller saves outside a transaction. No savepoint: a failure rolls
+        # back the caller's transaction as well, so nothing is left half-synced.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+
+
+class SalesOrder(Order):
+    order_type = OrderType.SALES
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    intercompany_purchase_order = models.OneToOneField(
+        "PurchaseOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="intercompany_sales_order",
+        editable=False,
+        help_text="For an intercompany sales order: the intercompany purchase order it mirrors.",
+    )
+
+    history = HistoricalRecords(bases=[OrderChangeRecord])
+
+    class Meta(Order.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="sales_order_number_unique")
+        ]
+
+    @property
+    def is_intercompany(self) -> bool:
+        return self.intercompany_purchase_order_id is not None
+
+    @property
+    def role(self) -> str:
+        if self.is_intercompany:
+            return "intercompany sales order"
+        # A sales order that joined a chain without mirroring a purchase order sources from one.
+        return "original sales order" if self.chain_id else "sales order"
+
+
+class PurchaseOrder(Order):
+    order_type = OrderType.PURCHASE
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="purchase_orders")
+    origin_sales_order = models.ForeignKey(
+        SalesOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="intercompany_purchase_orders",
+        editable=False,
+        help_text="The sales order this intercompany purchase order was created from.",
+    )
+    trading_relationship = models.ForeignKey(
+        TradingRelationship,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchase_orders",
+        editable=False,
+    )
+
+    history = HistoricalRecords(bases=[OrderChangeRecord])
+
+    class Meta(Order.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="purchase_order_number_unique"
+            )
+        ]
+
+    @property
+    def is_intercompany(self) -> bool:
+        return self.trading_relationship_id is not None
+
+    @property
+    def role(self) -> str:
+        return "intercompany purchase order" if self.is_intercompany else "purchase order"
+
+
+ORDER_MODELS = {OrderType.SALES: SalesOrder, OrderType.PURCHASE: PurchaseOrder}

@@ -1,0 +1,355 @@
+"""Writes on orders: create orders and chains, edit customer information, cancel.
+
+Every service takes the acting employee explicitly, checks that they work for the company that
+owns the order, validates its input before writing anything, and runs in one transaction. The
+copies to the other orders of a chain are made by ``orders/sync.py`` inside that transaction.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from intercompany.exceptions import InactiveRelationshipError, NotAllowedError
+from intercompany.history import ChangeContext, ChangeKind, attach_change_context
+from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
+from intercompany.validators import clean_text
+from orders.exceptions import StaleOrderError
+from orders.models import (
+    CUSTOMER_INFORMATION_FIELDS,
+    CUSTOMER_REFERENCE_MAX_LENGTH,
+    CUSTOMER_REQUISITION_MAX_LENGTH,
+    NumberSequence,
+    Order,
+    OrderChain,
+    OrderStatus,
+    PurchaseOrder,
+    SalesOrder,
+)
+from orders.sync import SyncResult, lock_order
+
+UNSET = object()
+
+_LIMITS = {
+    "customer_reference": ("Customer reference", CUSTOMER_REFERENCE_MAX_LENGTH),
+    "customer_requisition": ("Customer requisition", CUSTOMER_REQUISITION_MAX_LENGTH),
+}
+
+
+def clean_customer_information(values: dict[str, object]) -> dict[str, str]:
+    """Trim and check customer reference and customer requisition.
+
+    Raises ``ValidationError`` keyed by field, with messages that name the field.
+    """
+    cleaned, errors = {}, {}
+    for name, value in values.items():
+        label, max_length = _LIMITS[name]
+        try:
+            cleaned[name] = clean_text(value, label=label, max_length=max_length)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def check_works_for(employee: Employee, company: Company) -> None:
+    if employee is None or not (employee.is_superuser or employee.works_for(company)):
+        raise NotAllowedError(f"{employee} does not work for {company.code}.")
+
+
+def active_relationship(*, buying_company: Company, selling_company: Company) -> TradingRelationship:
+    relationship = (
+        TradingRelationship.objects.select_related(
+            "buying_company", "selling_company", "intercompany_vendor", "intercompany_customer"
+        )
+        .filter(buying_company=buying_company, selling_company=selling_company)
+        .first()
+    )
+    if relationship is None:
+        raise InactiveRelationshipError(
+            f"There is no trading relationship in which {buying_company.code} buys from "
+            f"{selling_company.code}."
+        )
+    if not relationship.active:
+        raise InactiveRelationshipError(
+            f"The trading relationship {buying_company.code} buys from {selling_company.code} is "
+            "inactive: no intercompany order can be created on it. Nothing was created."
+        )
+    return relationship
+
+
+def allocate_number(*, company: Company, document: str) -> str:
+    """The next free number, e.g. ``USMF-SO-000042``.
+
+    The sequence row stays locked until the creating transaction ends, so two clerks creating at
+    once get consecutive numbers; a number already taken (imported by hand) is skipped.
+    """
+    sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
+        company=company, document=document
+    )
+    model = SalesOrder if document == "SO" else PurchaseOrder
+    value = sequence.last_value
+    while True:
+        value += 1
+        number = f"{company.code}-{document}-{value:06d}"
+        if not model.objects.filter(company=company, number=number).exists():
+            break
+    sequence.last_value = value
+    sequence.save(update_fields=["last_value"])
+    return number
+
+
+def _copy_customer_information(*, source: Order, target: Order, enabled: bool) -> None:
+    if not enabled:
+        return
+    for name in CUSTOMER_INFORMATION_FIELDS:
+        setattr(target, name, getattr(source, name))
+        setattr(target, f"{name}_set_by_id", getattr(source, f"{name}_set_by_id"))
+        setattr(target, f"{name}_set_for_id", getattr(source, f"{name}_set_for_id"))
+
+
+def _save_new(order: Order, *, employee: Employee, company: Company, source: Order | None = None):
+    source_ref = source.source_reference if source is not None else None
+    attach_change_context(
+        order,
+        ChangeContext(employee=employee, company=company, kind=ChangeKind.CREATED, source=source_ref),
+    )
+    order.created_by = employee
+    order.save()
+    return order
+
+
+def _create_intercompany_sales_order(
+    *, purchase_order: PurchaseOrder, relationship: TradingRelationship, employee: Employee
+) -> SalesOrder:
+    sales_order = SalesOrder(
+        company=relationship.selling_company,
+        number=allocate_number(company=relationship.selling_company, document="SO"),
+        customer=relationship.intercompany_customer,
+        intercompany_purchase_order=purchase_order,
+        chain_id=purchase_order.chain_id,
+    )
+    _copy_customer_information(
+        source=purchase_order,
+        target=sales_order,
+        enabled=relationship.purchase_policy_syncs_intercompany_sales_order,
+    )
+    return _save_new(
+        sales_order, employee=employee, company=purchase_order.company, source=purchase_order
+    )
+
+
+def create_sales_order(
+    *,
+    employee: Employee,
+    company: Company,
+    customer: Customer,
+    customer_reference: str = "",
+    customer_requisition: str = "",
+) -> SalesOrder:
+    """Create a sales order. To an intercompany customer, it also creates the intercompany
+    purchase order in the buying company (a two-legged chain)."""
+    check_works_for(employee, company)
+    values = clean_customer_information(
+        {"customer_reference": customer_reference, "customer_requisition": customer_requisition}
+    )
+    if customer.company_id != company.pk:
+        raise ValidationError({"customer": f"Customer {customer.account} is not a customer of "
+                                           f"{company.code}."})
+    relationship = None
+    if customer.is_intercompany:
+        relationship = active_relationship(
+            buying_company=customer.represents_company, selling_company=company
+        )
+    with transaction.atomic():
+        chain = OrderChain.objects.create() if relationship else None
+        sales_order = SalesOrder(
+            company=company,
+            number=allocate_number(company=company, document="SO"),
+            customer=customer,
+            chain=chain,
+            **values,
+        )
+        _save_new(sales_order, employee=employee, company=company)
+        if relationship is not None:
+            purchase_order = PurchaseOrder(
+                company=relationship.buying_company,
+                number=allocate_number(company=relationship.buying_company, document="PO"),
+                vendor=relationship.intercompany_vendor,
+                trading_relationship=relationship,
+                chain=chain,
+            )
+            _copy_customer_information(
+                source=sales_order,
+                target=purchase_order,
+                enabled=relationship.sales_policy_syncs_intercompany_purchase_order,
+            )
+            _save_new(purchase_order, employee=employee, company=company, source=sales_order)
+            # The link is not customer information: written directly, it adds no history row.
+            SalesOrder.objects.filter(pk=sales_order.pk).update(
+                intercompany_purchase_order=purchase_order
+            )
+            sales_order.intercompany_purchase_order = purchase_order
+    return sales_order
+
+
+def create_purchase_order(
+    *,
+    employee: Employee,
+    company: Company,
+    vendor: Vendor,
+    customer_reference: str = "",
+    customer_requisition: str = "",
+) -> PurchaseOrder:
+    """Create a purchase order. To an intercompany vendor, it also creates the intercompany sales
+    order in the selling company (a two-legged chain)."""
+    check_works_for(employee, company)
+    values = clean_customer_information(
+        {"customer_reference": customer_reference, "customer_requisition": customer_requisition}
+    )
+    if vendor.company_id != company.pk:
+        raise ValidationError({"vendor": f"Vendor {vendor.account} is not a vendor of "
+                                         f"{company.code}."})
+    relationship = None
+    if vendor.is_intercompany:
+        relationship = active_relationship(
+            buying_company=company, selling_company=vendor.represents_company
+        )
+    with transaction.atomic():
+        purchase_order = PurchaseOrder(
+            company=company,
+            number=allocate_number(company=company, document="PO"),
+            vendor=vendor,
+            trading_relationship=relationship,
+            chain=OrderChain.objects.create() if relationship else None,
+            **values,
+        )
+        _save_new(purchase_order, employee=employee, company=company)
+        if relationship is not None:
+            _create_intercompany_sales_order(
+                purchase_order=purchase_order, relationship=relationship, employee=employee
+            )
+    return purchase_order
+
+
+def create_intercompany_purchase_order(
+    *, employee: Employee, sales_order: SalesOrder, vendor: Vendor
+) -> PurchaseOrder:
+    """Source ``sales_order`` from an intercompany vendor (three legs, or more along A → B → C).
+
+    Creates the intercompany purchase order in the sales order's company and, from it, the
+    intercompany sales order in the vendor's company, in one transaction. Customer information is
+    copied at creation as far as the buying company's purchase order policy says.
+    """
+    company = sales_order.company
+    check_works_for(employee, company)
+    if vendor.company_id != company.pk:
+        raise ValidationError({"vendor": f"Vendor {vendor.account} is not a vendor of "
+                                         f"{company.code}."})
+    if not vendor.is_intercompany:
+        raise ValidationError({"vendor": f"Vendor {vendor.account} is not an intercompany "
+                                         "vendor."})
+    relationship = active_relationship(
+        buying_company=company, selling_company=vendor.represents_company
+    )
+    with transaction.atomic():
+        current, _ = lock_order(sales_order)
+        if current.is_cancelled:
+            raise ValidationError(f"{current.number} is cancelled: it cannot be sourced.")
+        if current.chain_id is None:
+            # Joining a chain: the new chain row is ours until commit, so nobody else can lock it.
+            chain = OrderChain.objects.create()
+            SalesOrder.objects.filter(pk=current.pk).update(chain=chain)
+            current.chain_id = chain.pk
+        purchase_order = PurchaseOrder(
+            company=company,
+            number=allocate_number(company=company, document="PO"),
+            vendor=vendor,
+            origin_sales_order=current,
+            trading_relationship=relationship,
+            chain_id=current.chain_id,
+        )
+        _copy_customer_information(
+            source=current,
+            target=purchase_order,
+            enabled=relationship.purchase_policy_syncs_original_sales_order,
+        )
+        _save_new(purchase_order, employee=employee, company=company, source=current)
+        _create_intercompany_sales_order(
+            purchase_order=purchase_order, relationship=relationship, employee=employee
+        )
+    sales_order.chain_id = current.chain_id
+    return purchase_order
+
+
+def update_customer_information(
+    *,
+    order: Order,
+    employee: Employee,
+    customer_reference: object = UNSET,
+    customer_requisition: object = UNSET,
+    expected_version: int | None = None,
+) -> SyncResult:
+    """Edit the customer reference and/or customer requisition of ``order`` as ``employee``,
+    acting for the order's company, and copy the change along the chain as the switches say.
+
+    ``expected_version`` is the version the clerk's form was opened at: if the order changed
+    since (a colleague, another company, a synced copy), ``StaleOrderError`` is raised and
+    nothing is saved. Bad input raises ``ValidationError`` naming the field; nothing is saved.
+    """
+    company = order.company
+    check_works_for(employee, company)
+    given = {
+        name: value
+        for name, value in (
+            ("customer_reference", customer_reference),
+            ("customer_requisition", customer_requisition),
+        )
+        if value is not UNSET
+    }
+    values = clean_customer_information(given)
+    with transaction.atomic():
+        current, snapshot = lock_order(order)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleOrderError(current=current)
+        if all(getattr(current, name) == value for name, value in values.items()):
+            return SyncResult(order=current)
+        for name, value in values.items():
+            setattr(current, name, value)
+        attach_change_context(
+            current, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
+        )
+        current._chain_snapshot = snapshot
+        current.save()
+    return current.sync_result
+
+
+def cancel_order(*, order: Order, employee: Employee) -> Order:
+    """Cancel ``order``. A cancelled order keeps its values and no longer sends or receives
+    customer-information copies."""
+    check_works_for(employee, order.company)
+    with transaction.atomic():
+        current, snapshot = lock_order(order)
+        if current.status == OrderStatus.CANCELLED:
+            return current
+        current.status = OrderStatus.CANCELLED
+        attach_change_context(
+            current,
+            ChangeContext(employee=employee, company=current.company, kind=ChangeKind.EDITED),
+        )
+        current._chain_snapshot = snapshot
+        current.save()
+    return current
+
+
+__all__ = [
+    "StaleOrderError",
+    "allocate_number",
+    "cancel_order",
+    "clean_customer_information",
+    "create_intercompany_purchase_order",
+    "create_purchase_order",
+    "create_sales_order",
+    "update_customer_information",
+]

@@ -1,0 +1,13 @@
+"""Signal receivers: one line each, handing the order to the sync service (orders/sync.py)."""
+
+from orders import sync
+
+
+def lock_and_stamp_order(sender, instance, raw=False, **kwargs):
+    if not raw:
+        sync.prepare_order_save(order=instance)
+
+
+def propagate_customer_information(sender, instance, created, raw=False, **kwargs):
+    if not raw:
+        sync.propagate_customer_information(order=instance, created=created)

@@ -1,0 +1,1 @@
+"""Fixtures for the web screens (views and browser tests)."""
