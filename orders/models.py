@@ -137,8 +137,9 @@ class Order(models.Model):
         return self.number
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        # **kwargs: Django 6.1 passes fetch_mode; 5.2 passes nothing.
+        instance = super().from_db(db, field_names, values, **kwargs)
         # Remember the values as loaded: the sync copies only what an edit changed.
         instance.remember_loaded_values()
         return instance
