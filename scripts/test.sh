@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up the virtual environment and run the whole suite: on SQLite, then on PostgreSQL.
+#
+# PostgreSQL: $TEST_POSTGRES_URL, else $DATABASE_URL if it is a PostgreSQL URL, else
+# postgres://postgres@127.0.0.1:5432/intercompany (pytest-django creates test_<name>).
+# Without a reachable PostgreSQL the second run is skipped, except under CI, where it fails.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k history).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/_common.sh
+ensure_venv "test"
+ensure_chromium
+
+pg_url=${TEST_POSTGRES_URL:-}
+if [ -z "$pg_url" ] && [[ "${DATABASE_URL:-}" == postgres* ]]; then pg_url=$DATABASE_URL; fi
+pg_url=${pg_url:-postgres://postgres@127.0.0.1:5432/intercompany}
+
+echo "== Tests on SQLite ($("$VENV/bin/python" --version)) =="
+env -u DATABASE_URL "$VENV/bin/python" -m pytest "$@"
+
+if postgres_reachable "$pg_url"; then
+  echo "== Tests on PostgreSQL ($("$VENV/bin/python" --version)) =="
+  DATABASE_URL=$pg_url "$VENV/bin/python" -m pytest "$@"
+elif [ -n "${CI:-}" ]; then
+  echo "CI: PostgreSQL must be reachable at $pg_url; the suite did not run on it." >&2
+  exit 1
+else
+  echo "Skipped the PostgreSQL run: no server at $pg_url (set TEST_POSTGRES_URL)."
+fi
