@@ -14,6 +14,9 @@ def _intercompany_account(model, *, company: Company, represents: Company, given
     the existing one, or a new one named after the represented company."""
     label = model._meta.verbose_name
     if given is not None:
+        # What the account represents now, not when the caller loaded it: a stale instance must
+        # not re-point an account that already represents another company.
+        given = model.objects.select_for_update().get(pk=given.pk)
         if given.company_id != company.pk:
             raise ValidationError(
                 {f"intercompany_{label}": f"The intercompany {label} must be an account of "
@@ -76,35 +79,39 @@ def create_trading_relationship(
                 f"{buying_company.code} already has a trading relationship with "
                 f"{selling_company.code}."
             )
-        vendor = _intercompany_account(
-            Vendor, company=buying_company, represents=selling_company, given=intercompany_vendor
-        )
-        customer = _intercompany_account(
-            Customer, company=selling_company, represents=buying_company,
-            given=intercompany_customer,
-        )
-        relationship = TradingRelationship(
-            buying_company=buying_company,
-            selling_company=selling_company,
-            intercompany_vendor=vendor,
-            intercompany_customer=customer,
-            active=active,
-            purchase_policy_syncs_original_sales_order=purchase_policy_syncs_original_sales_order,
-            purchase_policy_syncs_intercompany_sales_order=(
-                purchase_policy_syncs_intercompany_sales_order
-            ),
-            sales_policy_syncs_intercompany_purchase_order=(
-                sales_policy_syncs_intercompany_purchase_order
-            ),
-        )
-        attach_change_context(
-            relationship,
-            ChangeContext(employee=employee, company=None, kind=ChangeKind.CREATED),
-        )
         try:
-            # A savepoint, so that losing a race with an identical request leaves the
-            # transaction usable and the message clear.
+            # A savepoint, so that losing a race with an identical request (both creating the
+            # IC-<code> accounts or the relationship at once) leaves the transaction usable and
+            # the message clear.
             with transaction.atomic():
+                vendor = _intercompany_account(
+                    Vendor, company=buying_company, represents=selling_company,
+                    given=intercompany_vendor,
+                )
+                customer = _intercompany_account(
+                    Customer, company=selling_company, represents=buying_company,
+                    given=intercompany_customer,
+                )
+                relationship = TradingRelationship(
+                    buying_company=buying_company,
+                    selling_company=selling_company,
+                    intercompany_vendor=vendor,
+                    intercompany_customer=customer,
+                    active=active,
+                    purchase_policy_syncs_original_sales_order=(
+                        purchase_policy_syncs_original_sales_order
+                    ),
+                    purchase_policy_syncs_intercompany_sales_order=(
+                        purchase_policy_syncs_intercompany_sales_order
+                    ),
+                    sales_policy_syncs_intercompany_purchase_order=(
+                        sales_policy_syncs_intercompany_purchase_order
+                    ),
+                )
+                attach_change_context(
+                    relationship,
+                    ChangeContext(employee=employee, company=None, kind=ChangeKind.CREATED),
+                )
                 relationship.save()
         except IntegrityError:
             raise ValidationError(

@@ -130,7 +130,8 @@ class _Names:
     def __init__(self, employee_ids, company_ids):
         employee_ids = {pk for pk in employee_ids if pk}
         company_ids = {pk for pk in company_ids if pk}
-        self.employees = {e.pk: e.display_name for e in Employee.objects.filter(pk__in=employee_ids)}
+        employees = Employee.objects.filter(pk__in=employee_ids)
+        self.employees = {e.pk: e.display_name for e in employees}
         self.companies = dict(Company.objects.filter(pk__in=company_ids).values_list("pk", "code"))
 
     def setter(self, employee_id, company_id) -> Setter:

@@ -48,13 +48,20 @@ class NumberSequence(models.Model):
     """The last number handed out per company and document type (locked while numbering)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
-    document = models.CharField(max_length=2, choices=[("SO", "Sales order"), ("PO", "Purchase order")])
+    document = models.CharField(
+        max_length=2, choices=[("SO", "Sales order"), ("PO", "Purchase order")]
+    )
     last_value = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "document"], name="one_sequence_per_document")
+            models.UniqueConstraint(
+                fields=["company", "document"], name="one_sequence_per_document"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.document} {self.last_value}"
 
 
 class OrderChangeRecord(ChangeRecord):
@@ -136,6 +143,13 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def save(self, *args, **kwargs):
+        # The edit and every copy the sync makes from it (post_save) land together or not at
+        # all, even when a caller saves outside a transaction. No savepoint: a failure rolls
+        # back the caller's transaction as well, so nothing is left half-synced.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
         # **kwargs: Django 6.1 passes fetch_mode; 5.2 passes nothing.
@@ -161,13 +175,6 @@ class Order(models.Model):
     @property
     def source_reference(self):
         return SourceOrder(self.order_type, self.pk, self.number, self.company_id, self.role)
-
-    def save(self, *args, **kwargs):
-        # The edit and every copy the sync makes from it (post_save) land together or not at
-        # all, even when a caller saves outside a transaction. No savepoint: a failure rolls
-        # back the caller's transaction as well, so nothing is left half-synced.
-        with transaction.atomic(savepoint=False):
-            super().save(*args, **kwargs)
 
 
 class SalesOrder(Order):

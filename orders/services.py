@@ -58,7 +58,9 @@ def check_works_for(employee: Employee, company: Company) -> None:
         raise NotAllowedError(f"{employee} does not work for {company.code}.")
 
 
-def active_relationship(*, buying_company: Company, selling_company: Company) -> TradingRelationship:
+def active_relationship(
+    *, buying_company: Company, selling_company: Company
+) -> TradingRelationship:
     relationship = (
         TradingRelationship.objects.select_related(
             "buying_company", "selling_company", "intercompany_vendor", "intercompany_customer"
@@ -100,6 +102,20 @@ def allocate_number(*, company: Company, document: str) -> str:
     return number
 
 
+def lock_number_sequences(*keys: tuple[Company, str]) -> None:
+    """Lock the number sequences a creation is about to use, ``(company, document)`` pairs.
+
+    Why: a two-legged chain numbers one order in each company, and the two ends create in
+    opposite orders (USMF orders from DEMF: USMF-PO then DEMF-SO; DEMF sells to USMF: DEMF-SO
+    then USMF-PO). Locking every sequence up front, in one order for everybody (company id,
+    then document), makes such creations queue up instead of deadlocking.
+    """
+    for company_id, document in sorted({(company.pk, document) for company, document in keys}):
+        NumberSequence.objects.select_for_update().get_or_create(
+            company_id=company_id, document=document
+        )
+
+
 def _copy_customer_information(*, source: Order, target: Order, enabled: bool) -> None:
     if not enabled:
         return
@@ -113,7 +129,9 @@ def _save_new(order: Order, *, employee: Employee, company: Company, source: Ord
     source_ref = source.source_reference if source is not None else None
     attach_change_context(
         order,
-        ChangeContext(employee=employee, company=company, kind=ChangeKind.CREATED, source=source_ref),
+        ChangeContext(
+            employee=employee, company=company, kind=ChangeKind.CREATED, source=source_ref
+        ),
     )
     order.created_by = employee
     order.save()
@@ -163,6 +181,8 @@ def create_sales_order(
             buying_company=customer.represents_company, selling_company=company
         )
     with transaction.atomic():
+        if relationship is not None:
+            lock_number_sequences((company, "SO"), (relationship.buying_company, "PO"))
         chain = OrderChain.objects.create() if relationship else None
         sales_order = SalesOrder(
             company=company,
@@ -217,6 +237,8 @@ def create_purchase_order(
             buying_company=company, selling_company=vendor.represents_company
         )
     with transaction.atomic():
+        if relationship is not None:
+            lock_number_sequences((company, "PO"), (relationship.selling_company, "SO"))
         purchase_order = PurchaseOrder(
             company=company,
             number=allocate_number(company=company, document="PO"),
@@ -257,6 +279,7 @@ def create_intercompany_purchase_order(
         current, _ = lock_order(sales_order)
         if current.is_cancelled:
             raise ValidationError(f"{current.number} is cancelled: it cannot be sourced.")
+        lock_number_sequences((company, "PO"), (relationship.selling_company, "SO"))
         if current.chain_id is None:
             # Joining a chain: the new chain row is ours until commit, so nobody else can lock it.
             chain = OrderChain.objects.create()

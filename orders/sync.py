@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -222,6 +223,13 @@ def lock_chain(chain_id: int) -> ChainSnapshot:
     )
 
 
+class _JoinedChain(Exception):
+    """Raised to roll back to the savepoint: the order joined a chain while we waited."""
+
+    def __init__(self, chain_id: int):
+        self.chain_id = chain_id
+
+
 def lock_order(order: Order) -> tuple[Order, ChainSnapshot | None]:
     """Lock ``order`` (and its chain, if it has one); return the fresh copy and the snapshot."""
     model = type(order)
@@ -230,7 +238,17 @@ def lock_order(order: Order) -> tuple[Order, ChainSnapshot | None]:
         model.objects.filter(pk=order.pk).values_list("chain_id", flat=True).first()
     )
     if chain_id is None:
-        return model.objects.select_for_update().get(pk=order.pk), None
+        # Why a savepoint: the order may join a chain while we wait for its row. Its chain must
+        # then be locked before its row, as every writer does; rolling back to the savepoint
+        # releases the row lock taken out of order (else: deadlock with an editor of the chain).
+        try:
+            with transaction.atomic():
+                current = model.objects.select_for_update().get(pk=order.pk)
+                if current.chain_id is not None:
+                    raise _JoinedChain(current.chain_id)
+            return current, None
+        except _JoinedChain as joined:
+            chain_id = joined.chain_id
     snapshot = lock_chain(chain_id)
     return snapshot.get(order.order_type, order.pk), snapshot
 
@@ -309,9 +327,14 @@ def propagate_customer_information(*, order: Order, created: bool) -> SyncResult
     order.sync_result = result
     order.remember_loaded_values()
     order._customer_information_changed = ()
+    # What a service attached (chain snapshot, change context) serves this save only: a later
+    # save of the same instance locks the chain again, re-checks the version and is attributed
+    # afresh instead of silently reusing them.
+    snapshot = order.__dict__.pop("_chain_snapshot", None)
+    context: ChangeContext = order.__dict__.pop("_change_context", None)
+    order.__dict__.pop("_history_user", None)
     if not changed or order.chain_id is None:
         return result
-    snapshot = getattr(order, "_chain_snapshot", None)
     if snapshot is None or snapshot.get(order.order_type, order.pk) is None:
         snapshot = lock_chain(order.chain_id)
         table = (
@@ -336,7 +359,6 @@ def propagate_customer_information(*, order: Order, created: bool) -> SyncResult
         return result
 
     now = timezone.now()
-    context: ChangeContext = order._change_context
     copy_context = ChangeContext(
         employee=context.employee,
         company=context.company,

@@ -124,3 +124,97 @@ def relationship(usmf, demf):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+# -- order chains (sync, history, rollback, concurrency tests) --------------------------------
+
+
+class ThreeLeggedChain:
+    """Original sales order (buyer) -> intercompany purchase order (buyer) -> intercompany sales
+    order (seller), as created through the services."""
+
+    ROLES = ("original", "purchase", "mirror")
+
+    def __init__(self, original, purchase, mirror, relationship):
+        self.original = original
+        self.purchase = purchase
+        self.mirror = mirror
+        self.relationship = relationship
+
+    def order(self, role):
+        return getattr(self, role)
+
+    def fresh(self, role):
+        """The order of ``role`` as stored now."""
+        order = self.order(role)
+        return type(order).objects.get(pk=order.pk)
+
+    def values(self, field="customer_requisition"):
+        return {role: getattr(self.fresh(role), field) for role in self.ROLES}
+
+
+def make_three_legged_chain(*, employee, relationship, customer, **values) -> ThreeLeggedChain:
+    from orders.models import SalesOrder
+    from orders.services import create_intercompany_purchase_order, create_sales_order
+
+    original = create_sales_order(
+        employee=employee, company=relationship.buying_company, customer=customer, **values
+    )
+    purchase = create_intercompany_purchase_order(
+        employee=employee, sales_order=original, vendor=relationship.intercompany_vendor
+    )
+    mirror = SalesOrder.objects.get(intercompany_purchase_order=purchase)
+    return ThreeLeggedChain(original, purchase, mirror, relationship)
+
+
+def history_counts() -> dict[str, int]:
+    """Rows in every history table of orders and relationships."""
+    from intercompany.models import TradingRelationship
+    from orders.models import PurchaseOrder, SalesOrder
+
+    return {
+        model.__name__: model.history.count()
+        for model in (SalesOrder, PurchaseOrder, TradingRelationship)
+    }
+
+
+def order_state() -> dict:
+    """Every stored order and history row, as plain values, to compare before and after."""
+    from orders.models import NumberSequence, OrderChain, PurchaseOrder, SalesOrder
+
+    state = {}
+    for model in (SalesOrder, PurchaseOrder):
+        state[model.__name__] = sorted(model.objects.values_list(), key=lambda row: row[0])
+        state[f"{model.__name__} history"] = sorted(
+            model.history.values_list(), key=lambda row: row[0]
+        )
+    state["chains"] = sorted(OrderChain.objects.values_list("pk", flat=True))
+    state["sequences"] = sorted(NumberSequence.objects.values_list("company_id", "document",
+                                                                   "last_value"))
+    return state
+
+
+def run_in_threads(workers: int, target, *, timeout: float = 120) -> list[BaseException]:
+    """Run ``target(index, barrier)`` in ``workers`` threads, each on its own database
+    connection (closed at thread end), and return the exceptions they raised."""
+    import threading
+
+    barrier = threading.Barrier(workers, timeout=60)
+    errors: list[BaseException] = []
+
+    def run(index):
+        try:
+            target(index, barrier)
+        except BaseException as error:  # reported to the test, which asserts there are none
+            errors.append(error)
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return errors
