@@ -115,7 +115,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "orders:sales-order-list"
 
 # Production safety comes from the environment: with DEBUG off, cookies are secure and HTTPS is
 # enforced, so `manage.py check --deploy` is clean.

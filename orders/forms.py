@@ -1,0 +1,211 @@
+"""Clerk forms. They check the shape of the input; the services check the rules.
+
+Choice lists are built from the current company's records only, so a forged POST naming another
+company's customer or vendor fails as an invalid choice before any service runs.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from intercompany.models import Company
+from intercompany.validators import reject_control_characters
+from orders.history import FIELD_LABELS
+from orders.models import (
+    CUSTOMER_INFORMATION_FIELDS,
+    CUSTOMER_REFERENCE_MAX_LENGTH,
+    CUSTOMER_REQUISITION_MAX_LENGTH,
+    OrderStatus,
+)
+from orders.selectors import (
+    active_intercompany_vendors_of,
+    customers_of,
+    other_companies,
+    vendors_of,
+)
+
+
+class AccountChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        if obj.represents_company_id:
+            return f"{obj.account} {obj.name} (intercompany: {obj.represents_company.code})"
+        return f"{obj.account} {obj.name}"
+
+
+def _customer_reference_field() -> forms.CharField:
+    return forms.CharField(
+        label="Customer reference",
+        max_length=CUSTOMER_REFERENCE_MAX_LENGTH,
+        required=False,
+        validators=[reject_control_characters],
+        error_messages={
+            "max_length": "Customer reference is too long: at most %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+
+
+def _customer_requisition_field() -> forms.CharField:
+    return forms.CharField(
+        label="Customer requisition",
+        max_length=CUSTOMER_REQUISITION_MAX_LENGTH,
+        required=False,
+        help_text="The customer's purchase order number.",
+        validators=[reject_control_characters],
+        error_messages={
+            "max_length": "Customer requisition is too long: at most %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+
+
+class CompanyBoundForm(forms.Form):
+    """A create form remembers the company it was opened for: if the clerk switched company in
+    another window meanwhile, the save is refused rather than made for the wrong company."""
+
+    company = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, company: Company, **kwargs):
+        self.for_company = company
+        super().__init__(*args, **kwargs)
+        self.fields["company"].initial = company.code
+
+    def clean_company(self) -> str:
+        code = self.cleaned_data["company"]
+        if code != self.for_company.code:
+            raise forms.ValidationError(
+                f"This form was opened for {code}, but you now act for {self.for_company.code}. "
+                "Check the form and save again."
+            )
+        return code
+
+
+class SalesOrderCreateForm(CompanyBoundForm):
+    customer = AccountChoiceField(queryset=None, empty_label="Choose a customer")
+    customer_reference = _customer_reference_field()
+    customer_requisition = _customer_requisition_field()
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, company=company, **kwargs)
+        self.fields["customer"].queryset = customers_of(company).select_related(
+            "represents_company"
+        )
+        self.fields["customer"].error_messages["invalid_choice"] = (
+            f"Choose one of the customers of {company.code}."
+        )
+        self.fields["customer"].error_messages["required"] = "Choose the customer."
+
+
+class PurchaseOrderCreateForm(CompanyBoundForm):
+    vendor = AccountChoiceField(queryset=None, empty_label="Choose a vendor")
+    customer_reference = _customer_reference_field()
+    customer_requisition = _customer_requisition_field()
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, company=company, **kwargs)
+        self.fields["vendor"].queryset = vendors_of(company).select_related("represents_company")
+        self.fields["vendor"].error_messages["invalid_choice"] = (
+            f"Choose one of the vendors of {company.code}."
+        )
+        self.fields["vendor"].error_messages["required"] = "Choose the vendor."
+
+
+class CustomerInformationForm(forms.Form):
+    """Edit the customer information of an order. ``version`` is the order's version when the
+    form was opened: the service refuses the save if the order changed since."""
+
+    customer_reference = _customer_reference_field()
+    customer_requisition = _customer_requisition_field()
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            code: "This form is incomplete or damaged. Open the order again and redo the change."
+            for code in ("required", "invalid", "min_value")
+        },
+    )
+
+    @classmethod
+    def for_order(cls, order, data=None) -> CustomerInformationForm:
+        initial = {name: getattr(order, name) for name in CUSTOMER_INFORMATION_FIELDS}
+        initial["version"] = order.version
+        return cls(data=data, initial=initial)
+
+
+class IntercompanyPurchaseOrderForm(forms.Form):
+    vendor = AccountChoiceField(
+        queryset=None,
+        label="Intercompany vendor",
+        empty_label="Choose an intercompany vendor",
+        help_text="Only vendors on an active trading relationship are listed.",
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = active_intercompany_vendors_of(company)
+        self.fields["vendor"].error_messages["invalid_choice"] = (
+            f"Choose one of the active intercompany vendors of {company.code}."
+        )
+        self.fields["vendor"].error_messages["required"] = "Choose the intercompany vendor."
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    intercompany = forms.ChoiceField(
+        label="Intercompany",
+        required=False,
+        choices=[("", "All orders"), ("yes", "Intercompany only"), ("no", "Not intercompany")],
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *OrderStatus.choices]
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, search_help: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = search_help
+        self.fields["q"].widget.attrs["type"] = "search"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self):
+        super().__init__(format="%Y-%m-%d")
+
+
+class OverwriteFilterForm(forms.Form):
+    since = forms.DateField(label="From", required=False, widget=DateInput())
+    until = forms.DateField(label="To", required=False, widget=DateInput())
+    field = forms.ChoiceField(
+        label="Field",
+        required=False,
+        choices=[("", "Both fields")]
+        + [(name, FIELD_LABELS[name]) for name in CUSTOMER_INFORMATION_FIELDS],
+    )
+    other_company = forms.ModelChoiceField(
+        label="Other company", required=False, queryset=None, empty_label="Any company",
+        to_field_name="code",
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other_company"].queryset = other_companies(company)
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
+
+
+class CompanySwitchForm(forms.Form):
+    company = forms.ModelChoiceField(
+        label="Acting for", queryset=None, to_field_name="code", empty_label=None
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies

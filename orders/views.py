@@ -1,0 +1,455 @@
+"""The clerk screens. Thin: fetch through a scoped selector, validate with a form, call one
+service, redirect with a message. Sales and purchase orders share these views; ``order_type``
+comes from the URL pattern (orders/urls.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from intercompany.exceptions import IntercompanyError
+from intercompany.models import Company
+from orders import selectors
+from orders.context import clerk_view, employee_company_ids, set_current_company
+from orders.exceptions import StaleOrderError
+from orders.forms import (
+    CompanySwitchForm,
+    CustomerInformationForm,
+    IntercompanyPurchaseOrderForm,
+    OrderFilterForm,
+    OverwriteFilterForm,
+    PurchaseOrderCreateForm,
+    SalesOrderCreateForm,
+)
+from orders.models import Order, OrderType, SalesOrder
+from orders.services import (
+    cancel_order,
+    create_intercompany_purchase_order,
+    create_purchase_order,
+    create_sales_order,
+    update_customer_information,
+)
+
+URL_PREFIXES = {OrderType.SALES: "sales-order", OrderType.PURCHASE: "purchase-order"}
+
+
+def order_url(order_type: str, pk: int, action: str = "detail") -> str:
+    return reverse(f"orders:{URL_PREFIXES[order_type]}-{action}", args=[pk])
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between the sales order and purchase order screens."""
+
+    order_type: str
+    title: str  # "Sales orders"
+    singular: str  # "sales order"
+    partner: str  # "customer" / "vendor"
+    create_form: type
+    search_help: str
+
+    @property
+    def partner_label(self) -> str:
+        return self.partner.capitalize()
+
+    def url(self, action: str) -> str:
+        return reverse(f"orders:{URL_PREFIXES[self.order_type]}-{action}")
+
+    @property
+    def list_url(self) -> str:
+        return self.url("list")
+
+    @property
+    def create_url(self) -> str:
+        return self.url("create")
+
+
+KINDS = {
+    OrderType.SALES: Kind(
+        OrderType.SALES, "Sales orders", "sales order", "customer", SalesOrderCreateForm,
+        "Number, customer, customer reference or customer requisition.",
+    ),
+    OrderType.PURCHASE: Kind(
+        OrderType.PURCHASE, "Purchase orders", "purchase order", "vendor",
+        PurchaseOrderCreateForm,
+        "Number, vendor, customer reference or customer requisition.",
+    ),
+}
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _get_order_or_404(request, order_type: str, pk: int) -> Order:
+    """The order, if the employee works for its company; 404 otherwise, exactly as for an order
+    that does not exist. Opening an order of another of the employee's companies makes that
+    company the current one: every edit on the order is made for its company."""
+    order = selectors.order_for_page(request.user, order_type, pk)
+    if order is None:
+        raise Http404("No such order.")
+    if order.company_id != request.current_company.pk:
+        set_current_company(request, order.company)
+        messages.info(request, f"You now act for {order.company}, the company of {order.number}.")
+    return order
+
+
+def _add_service_error(form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _order_link(order: Order, company_ids: set[int]):
+    """The order's number, linked when the employee may open it."""
+    if order.company_id in company_ids:
+        return format_html('<a href="{}">{}</a>', order_url(order.order_type, order.pk),
+                           order.number)
+    return format_html("{}", order.number)
+
+
+def _created_message(order: Order, others: list[Order], company_ids: set[int]):
+    """E.g. "Created intercompany purchase order USMF-PO-000012 and intercompany sales order
+    DEMF-SO-000007.", each number linked where the employee may open it."""
+    orders = [order, *others]
+    parts = [format_html("{} {}", o.role, _order_link(o, company_ids)) for o in orders]
+    if len(parts) == 1:
+        joined = parts[0]
+    else:
+        joined = format_html(
+            "{} and {}", format_html_join(", ", "{}", ((p,) for p in parts[:-1])), parts[-1]
+        )
+    return format_html("Created {}.", joined)
+
+
+def _order_context(request, order: Order, **extra) -> dict:
+    kind = KINDS[order.order_type]
+    return {"order": order, "kind": kind, **extra}
+
+
+# -- lists --------------------------------------------------------------------------------------
+
+
+@clerk_view
+@require_GET
+def order_list(request, order_type: str):
+    kind = KINDS[order_type]
+    form = OrderFilterForm(request.GET, search_help=kind.search_help)
+    form.is_valid()  # a bad value in one filter drops that filter only
+    data = form.cleaned_data
+    filters = selectors.OrderFilters(
+        q=data.get("q") or "",
+        intercompany=data.get("intercompany") or "",
+        status=data.get("status") or "",
+    )
+    page = selectors.order_list(
+        company=request.current_company,
+        order_type=order_type,
+        filters=filters,
+        page=data.get("page") or 1,
+    )
+    return render(
+        request,
+        "orders/order_list.html",
+        {"kind": kind, "form": form, "page": page, "filtered": any(vars(filters).values())},
+    )
+
+
+# -- create -------------------------------------------------------------------------------------
+
+
+@clerk_view
+@require_http_methods(["GET", "POST"])
+def order_create(request, order_type: str):
+    kind = KINDS[order_type]
+    company = request.current_company
+    form = kind.create_form(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        values = {
+            name: form.cleaned_data[name]
+            for name in (kind.partner, "customer_reference", "customer_requisition")
+        }
+        try:
+            if order_type == OrderType.SALES:
+                order = create_sales_order(employee=request.user, company=company, **values)
+            else:
+                order = create_purchase_order(employee=request.user, company=company, **values)
+        except ValidationError as error:
+            _add_service_error(form, error)
+        except IntercompanyError as error:
+            form.add_error(None, str(error))
+        else:
+            if order_type == OrderType.SALES:
+                others = [order.intercompany_purchase_order] if order.is_intercompany else []
+            else:
+                others = (
+                    list(SalesOrder.objects.filter(intercompany_purchase_order=order))
+                    if order.is_intercompany else []
+                )
+            messages.success(
+                request, _created_message(order, others, employee_company_ids(request))
+            )
+            return redirect(order_url(order_type, order.pk))
+    return render(request, "orders/order_create.html", {"kind": kind, "form": form})
+
+
+# -- one order ----------------------------------------------------------------------------------
+
+
+@clerk_view
+@require_GET
+def order_detail(request, order_type: str, pk: int):
+    order = _get_order_or_404(request, order_type, pk)
+    panel = selectors.chain_panel(
+        order=order, employee=request.user, company_ids=employee_company_ids(request)
+    )
+    intercompany_form = None
+    if order_type == OrderType.SALES and not order.is_cancelled:
+        intercompany_form = IntercompanyPurchaseOrderForm(company=order.company)
+    return render(
+        request,
+        "orders/order_detail.html",
+        _order_context(request, order, panel=panel, intercompany_form=intercompany_form,
+                       tab="details"),
+    )
+
+
+@clerk_view
+@require_GET
+def order_history_tab(request, order_type: str, pk: int):
+    order = _get_order_or_404(request, order_type, pk)
+    lines = selectors.history_lines(
+        order=order, company_ids=employee_company_ids(request), url_of=order_url
+    )
+    return render(
+        request, "orders/order_history.html",
+        _order_context(request, order, lines=lines, tab="history"),
+    )
+
+
+@clerk_view
+@require_http_methods(["GET", "POST"])
+def order_edit(request, order_type: str, pk: int):
+    order = _get_order_or_404(request, order_type, pk)
+    if request.method == "GET":
+        form = CustomerInformationForm.for_order(order)
+        return render(request, "orders/order_edit.html", _order_context(request, order, form=form))
+
+    form = CustomerInformationForm(request.POST)
+    if form.is_valid():
+        opened_at = form.cleaned_data["version"]
+        try:
+            result = update_customer_information(
+                order=order,
+                employee=request.user,
+                customer_reference=form.cleaned_data["customer_reference"],
+                customer_requisition=form.cleaned_data["customer_requisition"],
+                expected_version=opened_at,
+            )
+        except StaleOrderError:
+            # Refused, nothing saved. Show what is there now and who set it, keep the clerk's
+            # input, and move the form to the current version: saving again is a deliberate
+            # choice to replace what they have now seen.
+            current = selectors.order_for_page(request.user, order_type, pk)
+            data = request.POST.copy()
+            data["version"] = current.version
+            form = CustomerInformationForm(data)
+            return render(
+                request,
+                "orders/order_edit.html",
+                _order_context(
+                    request, current, form=form, stale=True,
+                    changes=selectors.changes_since(order=current, version=opened_at),
+                ),
+                status=409,
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        except IntercompanyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, result.message)
+            return redirect(order_url(order_type, order.pk))
+    return render(request, "orders/order_edit.html", _order_context(request, order, form=form))
+
+
+@clerk_view
+@require_http_methods(["GET", "POST"])
+def order_cancel(request, order_type: str, pk: int):
+    order = _get_order_or_404(request, order_type, pk)
+    if request.method == "POST":
+        try:
+            cancel_order(order=order, employee=request.user)
+        except IntercompanyError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"{order.number} is cancelled. It keeps its values and no longer sends or "
+                "receives customer-information copies.",
+            )
+        return redirect(order_url(order_type, order.pk))
+    return render(request, "orders/order_cancel.html", _order_context(request, order))
+
+
+@clerk_view
+@require_http_methods(["GET", "POST"])
+def intercompany_purchase_order_create(request, pk: int):
+    sales_order = _get_order_or_404(request, OrderType.SALES, pk)
+    form = IntercompanyPurchaseOrderForm(request.POST or None, company=sales_order.company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            purchase_order = create_intercompany_purchase_order(
+                employee=request.user, sales_order=sales_order, vendor=form.cleaned_data["vendor"]
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+        except IntercompanyError as error:
+            form.add_error(None, str(error))
+        else:
+            mirror = SalesOrder.objects.get(intercompany_purchase_order=purchase_order)
+            messages.success(
+                request,
+                _created_message(purchase_order, [mirror], employee_company_ids(request)),
+            )
+            return redirect(order_url(OrderType.SALES, sales_order.pk))
+    return render(
+        request,
+        "orders/intercompany_purchase_order_form.html",
+        _order_context(request, sales_order, form=form),
+    )
+
+
+# -- overwrites ---------------------------------------------------------------------------------
+
+
+def _overwrite_filters(request) -> tuple[OverwriteFilterForm, selectors.OverwriteFilters]:
+    form = OverwriteFilterForm(request.GET, company=request.current_company)
+    if not form.is_valid():
+        return form, selectors.OverwriteFilters()
+    data = form.cleaned_data
+    return form, selectors.OverwriteFilters(
+        since=data.get("since"),
+        until=data.get("until"),
+        field=data.get("field") or "",
+        other_company=data.get("other_company"),
+    )
+
+
+@clerk_view
+@require_GET
+def overwrites(request):
+    form, filters = _overwrite_filters(request)
+    limit = selectors.OVERWRITES_PAGE_LIMIT
+    rows = []
+    if form.is_valid():
+        rows = selectors.overwrites_of(
+            company=request.current_company, filters=filters, limit=limit + 1
+        )
+    return render(
+        request,
+        "orders/overwrites.html",
+        {"form": form, "rows": rows[:limit], "more": len(rows) > limit, "limit": limit},
+    )
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value) -> str:
+    # Values typed by clerks of other companies: never let a spreadsheet run one as a formula.
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+@clerk_view
+@require_GET
+def overwrites_csv(request):
+    form, filters = _overwrite_filters(request)
+    if not form.is_valid():
+        return HttpResponse(
+            "The filters are not valid: " + "; ".join(
+                f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
+            ),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    company: Company = request.current_company
+    rows = selectors.overwrites_of(company=company, filters=filters)
+    stamp = timezone.localdate().isoformat()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"overwrites-{company.code}-{stamp}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([
+        "When", "Company", "Order", "Order type", "Field", "Old value", "Old value set by",
+        "Old value set for", "New value", "Overwritten by", "Overwritten for", "How",
+    ])
+    for row in rows:
+        how = (
+            f"copied from {row.source_role} {row.source_number}" if row.kind == "synced"
+            else "edited here"
+        )
+        writer.writerow([_csv_cell(v) for v in (
+            timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"),
+            row.order_company_code,
+            row.order_number,
+            OrderType(row.order_type).label,
+            row.label,
+            row.old_value,
+            row.old_setter.employee_name,
+            row.old_setter.company_code,
+            row.new_value,
+            row.new_setter.employee_name,
+            row.new_setter.company_code,
+            how,
+        )])
+    return response
+
+
+# -- the company switcher -----------------------------------------------------------------------
+
+
+@clerk_view
+@require_POST
+def company_switch(request):
+    form = CompanySwitchForm(request.POST, companies=selectors.companies_of(request.user))
+    if not form.is_valid():
+        messages.error(request, "Choose one of the companies you work for.")
+        return redirect("orders:sales-order-list")
+    company = form.cleaned_data["company"]
+    set_current_company(request, company)
+    messages.info(request, f"You now act for {company}.")
+    return redirect(_after_switch(request, form.cleaned_data.get("next") or ""))
+
+
+def _after_switch(request, target: str) -> str:
+    """Back to the page the clerk switched on, unless it is a page of one order: that order
+    belongs to the company they just left, so they land on the list of the same kind."""
+    fallback = reverse("orders:sales-order-list")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return fallback
+    try:
+        match = resolve(urlsplit(target).path)
+    except Resolver404:
+        return fallback
+    if match.namespace != "orders" or "pk" not in match.kwargs:
+        return target
+    order_type = match.kwargs.get("order_type", OrderType.SALES)
+    return KINDS[order_type].url("list")
