@@ -19,6 +19,8 @@ class OrderAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
+            # Without it the stale check could be skipped by leaving the field out.
+            self.fields["opened_version"].required = True
 
     def clean(self):
         cleaned = super().clean()
@@ -120,7 +122,8 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
                 )
                 if result.changed_fields:
                     messages.info(request, result.message)
-                if data.get("status") == OrderStatus.CANCELLED and not obj.is_cancelled:
+                # The form already set obj.status: look at what the user changed instead.
+                if "status" in form.changed_data and data["status"] == OrderStatus.CANCELLED:
                     services.cancel_order(order=obj, employee=request.user)
                 obj.refresh_from_db()
             else:

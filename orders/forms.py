@@ -6,6 +6,8 @@ company's customer or vendor fails as an invalid choice before any service runs.
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 
 from intercompany.models import Company
@@ -159,7 +161,9 @@ class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *OrderStatus.choices]
     )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, search_help: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +176,11 @@ class DateInput(forms.DateInput):
 
     def __init__(self):
         super().__init__(format="%Y-%m-%d")
+
+
+# Dates outside these years cannot be turned into the day boundaries the filter needs (a day
+# is added to "To"; time zones shift both) without leaving Python's date range.
+_FIRST_DATE, _LAST_DATE = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 
 
 class OverwriteFilterForm(forms.Form):
@@ -194,6 +203,11 @@ class OverwriteFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        for name, value in (("since", since), ("until", until)):
+            if value and not _FIRST_DATE <= value <= _LAST_DATE:
+                self.add_error(name, "Choose a date between the years 1900 and 9998.")
+                cleaned[name] = None
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

@@ -188,7 +188,11 @@ class SyncResult:
         for link in self.not_copied:
             parts.append(f"Not copied to {link.target.number}: {link.off_reason}.")
         if not parts:
-            parts.append("Not part of an intercompany chain: nothing to copy.")
+            parts.append(
+                "The other orders of its chain already hold this value."
+                if self.order.chain_id
+                else "Not part of an intercompany chain: nothing to copy."
+            )
         return f"{self.order.number} saved. " + " ".join(parts)
 
 
@@ -345,15 +349,15 @@ def propagate_customer_information(*, order: Order, created: bool) -> SyncResult
     reached, blocked = snapshot.reach(order)
     result.not_copied = blocked
 
-    values = {}
-    for name in changed:
-        values[name] = getattr(order, name)
-        values[f"{name}_set_by_id"] = getattr(order, f"{name}_set_by_id")
-        values[f"{name}_set_for_id"] = getattr(order, f"{name}_set_for_id")
-    targets = [
-        target for target in reached
-        if any(getattr(target, name) != getattr(order, name) for name in changed)
-    ]
+    # Each target gets only the fields whose value differs there: a field that already holds the
+    # value keeps whoever set it, so a later overwrite is attributed to the right company.
+    differing = {
+        target.node: tuple(
+            name for name in changed if getattr(target, name) != getattr(order, name)
+        )
+        for target in reached
+    }
+    targets = [target for target in reached if differing[target.node]]
     result.copied_to = targets
     if not targets:
         return result
@@ -367,10 +371,16 @@ def propagate_customer_information(*, order: Order, created: bool) -> SyncResult
     )
     history_fields = copy_context.history_fields()
     del history_fields["history_user_id"]  # given as default_user below
-    for model in (SalesOrder, PurchaseOrder):
-        batch = [target for target in targets if isinstance(target, model)]
-        if not batch:
-            continue
+    groups: dict[tuple[type, tuple[str, ...]], list[Order]] = {}
+    for target in targets:
+        groups.setdefault((type(target), differing[target.node]), []).append(target)
+    # Usually one group per table: one UPDATE and one history INSERT each.
+    for (model, names), batch in groups.items():
+        values = {}
+        for name in names:
+            values[name] = getattr(order, name)
+            values[f"{name}_set_by_id"] = getattr(order, f"{name}_set_by_id")
+            values[f"{name}_set_for_id"] = getattr(order, f"{name}_set_for_id")
         for target in batch:
             for name, value in values.items():
                 setattr(target, name, value)

@@ -256,3 +256,35 @@ def test_a_clerk_cannot_edit_an_order_of_a_company_they_do_not_work_for(
         )
 
     assert chain.values() == dict.fromkeys(ThreeLeggedChain.ROLES, "PO-7781")
+
+
+def test_a_copy_keeps_who_set_a_field_the_target_already_held(alice, jonas, usmf, demf,
+                                                              external_customer):
+    """Alice edits both fields; the intercompany PO already holds her requisition's value, set by
+    DEMF. Only the reference is copied there, so DEMF stays the setter of the requisition."""
+    from orders.services import update_customer_information
+    from tests.conftest import make_relationship, make_three_legged_chain
+
+    relationship = make_relationship(
+        usmf, demf, purchase_policy_syncs_original_sales_order=False,
+        sales_policy_syncs_intercompany_purchase_order=True,
+    )
+    chain = make_three_legged_chain(employee=alice, relationship=relationship,
+                                    customer=external_customer)
+    update_customer_information(order=chain.mirror, employee=jonas, customer_requisition="PO-1")
+    from intercompany.services import update_trading_relationship
+
+    update_trading_relationship(relationship=relationship, employee=None,
+                                purchase_policy_syncs_original_sales_order=True)
+
+    result = update_customer_information(
+        order=chain.original, employee=alice, customer_reference="Spring",
+        customer_requisition="PO-1",
+    )
+
+    purchase = chain.fresh("purchase")
+    assert purchase.customer_reference == "Spring"
+    assert purchase.customer_reference_set_for == usmf
+    assert purchase.customer_requisition_set_for == demf
+    assert purchase.customer_requisition_set_by == jonas
+    assert chain.purchase.pk in {o.pk for o in result.copied_to if o.order_type == "purchase"}

@@ -164,3 +164,9 @@ def test_the_list_runs_the_same_queries_for_3_or_60_orders(
 
     assert 0 < len(few) == len(many)
     assert not any("COUNT(" in sql.upper() for sql in many)
+
+
+@pytest.mark.parametrize("url", ["/sales-orders/", "/purchase-orders/"])
+def test_a_page_number_beyond_any_list_is_not_a_500(alice_client, url):
+    response = alice_client.get(f"{url}?page=99999999999999999999")
+    assert response.status_code == 200

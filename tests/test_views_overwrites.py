@@ -153,3 +153,13 @@ def test_an_overwrite_by_a_colleague_of_the_same_company_is_not_listed(alice_cli
     )
 
     assert alice_client.get(PAGE).context["rows"] == []
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=0001-01-01", "until=0001-01-01"])
+def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_message_not_a_500(
+    alice_client, query
+):
+    page = alice_client.get(f"/overwrites/?{query}")
+    assert page.status_code == 200
+    assert "between the years 1900 and 9998" in page.content.decode()
+    assert alice_client.get(f"/overwrites.csv?{query}").status_code == 400
