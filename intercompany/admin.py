@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -56,6 +57,17 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
         ),
     )
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # A staff member administers the clerks of their companies and themselves, never an
+        # account with rights of its own (a superuser, another staff member): resetting its
+        # password or deactivating it would be taking those rights.
+        return queryset.filter(
+            Q(is_superuser=False, is_staff=False) | Q(pk=request.user.pk)
+        )
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -90,7 +102,10 @@ class VendorAdmin(TradingAccountAdmin):
 class TradingRelationshipForm(forms.ModelForm):
     class Meta:
         model = TradingRelationship
-        fields = "__all__"
+        fields = (
+            "buying_company", "selling_company", "active", "intercompany_vendor",
+            "intercompany_customer", *TradingRelationship.POLICY_FIELDS,
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -58,6 +58,11 @@ class CompanyScopedAdminMixin:
         if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
             raise Http404("No such record.")
 
+    # The admin answers a record missing from the queryset with a redirect to its index; the
+    # product answers 404 for a missing record and, identically, for another company's.
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404("No such record.")
+
     # django-simple-history falls back to the history rows when the object is not in the
     # queryset; another company's history must answer 404 like the object itself.
     def history_view(self, request, object_id, extra_context=None):

@@ -8,6 +8,7 @@ ALLOWED_HOSTS comma-separated host names; default ``127.0.0.1,localhost`` (plus 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -46,20 +47,32 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    # Slows down and locks out repeated failed logins (see the security settings below).
+    "axes",
     "intercompany",
     "orders",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files (compressed, cached forever by their hashed names) from
+    # the app server itself: no separate web server needed in front of gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless its view says otherwise (only the login pages do), so a
+    # new page cannot be published to anonymous visitors by forgetting a decorator.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Logs refused access (403, and 404s raised by views for logged-in employees).
+    "intercompany.security.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lets django-simple-history attribute admin changes to the logged-in employee.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "intercompany.urls"
@@ -104,14 +117,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# -- Login throttling (django-axes) -------------------------------------------------------------
+# The lockout check runs first; ModelBackend then checks the password. Five failed logins for one
+# username from one address lock that pair for 15 minutes (a success resets the count): guessing
+# is slowed to a crawl, yet nobody can lock a colleague out from another machine, nor lock a whole
+# office behind one address. `manage.py axes_reset` (or the admin's "Access attempts") unlocks.
+AUTHENTICATION_BACKENDS = [
+    "intercompany.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "intercompany.security.lockout_response"
+AXES_USERNAME_CALLABLE = "intercompany.security.username_for_throttling"
+# Behind a reverse proxy, the client address is in X-Forwarded-For: set TRUSTED_PROXY_COUNT to
+# the number of proxies in front of gunicorn (never set it when clients reach gunicorn directly:
+# they could then forge their address).
+if os.environ.get("TRUSTED_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["TRUSTED_PROXY_COUNT"])
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# With DEBUG on (a local checkout, the tests), WhiteNoise serves the files straight from the app
+# folders, so no collectstatic is needed; with DEBUG off, from STATIC_ROOT (see STORAGES below).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -129,12 +168,25 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # `manage.py collectstatic` writes hashed, compressed copies that WhiteNoise serves with
+    # far-future cache headers. Only without DEBUG: tests and a local checkout need no
+    # collectstatic.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# Origins allowed to POST besides the site itself, e.g. https://intercompany.example.com when a
+# proxy rewrites the Host header (comma-separated).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
+        # Failed logins, lockouts and refused access (intercompany/security.py), at WARNING.
         "intercompany": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "orders": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     },
