@@ -19,6 +19,12 @@ pytest_plugins = ["tests.fixtures_web"]
 
 _counter = itertools.count(1)
 
+EVERY_SWITCH_ON = dict(
+    purchase_policy_syncs_original_sales_order=True,
+    purchase_policy_syncs_intercompany_sales_order=True,
+    sales_policy_syncs_intercompany_purchase_order=True,
+)
+
 
 def pytest_configure(config):
     """Hashing every persona's password with the production hasher would dominate the suite's

@@ -15,17 +15,13 @@ from orders.services import (
     update_customer_information,
 )
 from tests.conftest import (
+    EVERY_SWITCH_ON,
     make_employee,
     make_relationship,
     make_three_legged_chain,
     run_in_threads,
 )
 
-EVERY_SWITCH_ON = dict(
-    purchase_policy_syncs_original_sales_order=True,
-    purchase_policy_syncs_intercompany_sales_order=True,
-    sales_policy_syncs_intercompany_purchase_order=True,
-)
 ROUNDS = 40
 
 

@@ -31,14 +31,9 @@ from django.urls import reverse
 
 from bench.faults import POINTS, stop_sync_at
 from orders.services import update_customer_information
-from tests.conftest import make_relationship, make_three_legged_chain, order_state
+from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain, order_state
 
 ROOT = Path(settings.BASE_DIR)
-EVERY_SWITCH_ON = dict(
-    purchase_policy_syncs_original_sales_order=True,
-    purchase_policy_syncs_intercompany_sales_order=True,
-    sales_policy_syncs_intercompany_purchase_order=True,
-)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

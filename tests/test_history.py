@@ -15,13 +15,7 @@ from orders.history import (
     order_history,
 )
 from orders.services import cancel_order, create_sales_order, update_customer_information
-from tests.conftest import make_relationship, make_three_legged_chain
-
-EVERY_SWITCH_ON = dict(
-    purchase_policy_syncs_original_sales_order=True,
-    purchase_policy_syncs_intercompany_sales_order=True,
-    sales_policy_syncs_intercompany_purchase_order=True,
-)
+from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from orders.services import (
     update_customer_information,
 )
 from tests.conftest import (
+    EVERY_SWITCH_ON,
     make_relationship,
     make_three_legged_chain,
     make_vendor,
@@ -42,11 +43,6 @@ LIMITS = {"customer_reference": 60, "customer_requisition": 40}
 LABELS = {"customer_reference": "Customer reference",
           "customer_requisition": "Customer requisition"}
 FIELDS = tuple(LIMITS)
-EVERY_SWITCH_ON = dict(
-    purchase_policy_syncs_original_sales_order=True,
-    purchase_policy_syncs_intercompany_sales_order=True,
-    sales_policy_syncs_intercompany_purchase_order=True,
-)
 FORBIDDEN = {"Cc", "Cs", "Zl", "Zp"}
 
 # Bounded so the suite stays fast; each example is a full request or service call.

@@ -15,13 +15,8 @@ from orders.services import (
     create_sales_order,
     update_customer_information,
 )
-from tests.conftest import make_relationship, make_three_legged_chain, order_state
+from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain, order_state
 
-EVERY_SWITCH_ON = dict(
-    purchase_policy_syncs_original_sales_order=True,
-    purchase_policy_syncs_intercompany_sales_order=True,
-    sales_policy_syncs_intercompany_purchase_order=True,
-)
 REFUSAL = "refused by the database"
 
 
