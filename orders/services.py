@@ -249,7 +249,8 @@ def create_purchase_order(
         )
         _save_new(purchase_order, employee=employee, company=company)
         if relationship is not None:
-            _create_intercompany_sales_order(
+            # Kept on the reverse accessor: callers get the new order without another query.
+            purchase_order.intercompany_sales_order = _create_intercompany_sales_order(
                 purchase_order=purchase_order, relationship=relationship, employee=employee
             )
     return purchase_order
@@ -299,7 +300,7 @@ def create_intercompany_purchase_order(
             enabled=relationship.purchase_policy_syncs_original_sales_order,
         )
         _save_new(purchase_order, employee=employee, company=company, source=current)
-        _create_intercompany_sales_order(
+        purchase_order.intercompany_sales_order = _create_intercompany_sales_order(
             purchase_order=purchase_order, relationship=relationship, employee=employee
         )
     sales_order.chain_id = current.chain_id

@@ -33,7 +33,7 @@ from orders.forms import (
     PurchaseOrderCreateForm,
     SalesOrderCreateForm,
 )
-from orders.models import Order, OrderType, SalesOrder
+from orders.models import Order, OrderType
 from orders.services import (
     cancel_order,
     create_intercompany_purchase_order,
@@ -196,10 +196,7 @@ def order_create(request, order_type: str):
             if order_type == OrderType.SALES:
                 others = [order.intercompany_purchase_order] if order.is_intercompany else []
             else:
-                others = (
-                    list(SalesOrder.objects.filter(intercompany_purchase_order=order))
-                    if order.is_intercompany else []
-                )
+                others = [order.intercompany_sales_order] if order.is_intercompany else []
             messages.success(
                 request, _created_message(order, others, employee_company_ids(request))
             )
@@ -321,7 +318,7 @@ def intercompany_purchase_order_create(request, pk: int):
         except IntercompanyError as error:
             form.add_error(None, str(error))
         else:
-            mirror = SalesOrder.objects.get(intercompany_purchase_order=purchase_order)
+            mirror = purchase_order.intercompany_sales_order
             messages.success(
                 request,
                 _created_message(purchase_order, [mirror], employee_company_ids(request)),
