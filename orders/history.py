@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from intercompany.history import ChangeKind
 from intercompany.models import Company, Employee
 from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OrderType, PurchaseOrder, SalesOrder
 
@@ -25,6 +26,15 @@ FIELD_LABELS = {
     "status": "Status",
 }
 HISTORY_FIELDS = (*CUSTOMER_INFORMATION_FIELDS, "status")
+
+
+def how_it_came(kind: str, source_role: str, source_number: str) -> tuple[str, str]:
+    """How a change came about, as the words and the number of the order it came from:
+    ("copied from intercompany sales order", "DEMF-SO-000412"), or ("edited here", "")."""
+    if source_number and kind in (ChangeKind.SYNCED, ChangeKind.CREATED):
+        verb = "copied from" if kind == ChangeKind.SYNCED else "created from"
+        return f"{verb} {source_role or 'order'}", source_number
+    return ("created here" if kind == ChangeKind.CREATED else "edited here"), ""
 
 
 @dataclass(frozen=True)
@@ -67,12 +77,12 @@ class HistoryEntry:
     changes: tuple[FieldChange, ...]
 
     @property
+    def how_parts(self) -> tuple[str, str]:
+        return how_it_came(self.kind, self.source_role, self.source_number)
+
+    @property
     def how(self) -> str:
-        if self.kind == "synced":
-            return f"copied from {self.source_role or 'order'} {self.source_number}"
-        if self.kind == "created" and self.source_number:
-            return f"created from {self.source_role or 'order'} {self.source_number}"
-        return "created here" if self.kind == "created" else "edited here"
+        return " ".join(part for part in self.how_parts if part)
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,12 @@ class Overwrite:
     @property
     def label(self) -> str:
         return FIELD_LABELS[self.field]
+
+    @property
+    def how(self) -> str:
+        return " ".join(
+            part for part in how_it_came(self.kind, self.source_role, self.source_number) if part
+        )
 
     def describe(self) -> str:
         """E.g. "customer requisition `PO-7781` (set by Alice Martin, USMF) was overwritten by

@@ -280,12 +280,7 @@ def history_lines(*, order: Order, company_ids: set[int], url_of) -> list[Histor
             )
     lines = []
     for entry in entries:
-        if entry.source_number:
-            verb = "copied from" if entry.kind == "synced" else "created from"
-            how = f"{verb} {entry.source_role or 'order'}"
-            source_number = entry.source_number
-        else:
-            how, source_number = entry.how, ""
+        how, source_number = entry.how_parts
         source_url = ""
         if (entry.source_type, entry.source_id) in allowed:
             source_url = url_of(entry.source_type, entry.source_id)

@@ -397,10 +397,6 @@ def overwrites_csv(request):
         "Old value set for", "New value", "Overwritten by", "Overwritten for", "How",
     ])
     for row in rows:
-        how = (
-            f"copied from {row.source_role} {row.source_number}" if row.kind == "synced"
-            else "edited here"
-        )
         writer.writerow([_csv_cell(v) for v in (
             timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"),
             row.order_company_code,
@@ -413,7 +409,7 @@ def overwrites_csv(request):
             row.new_value,
             row.new_setter.employee_name,
             row.new_setter.company_code,
-            how,
+            row.how,
         )])
     return response
 
