@@ -8,6 +8,6 @@ def lock_and_stamp_order(sender, instance, raw=False, **kwargs):
         sync.prepare_order_save(order=instance)
 
 
-def propagate_customer_information(sender, instance, created, raw=False, **kwargs):
+def propagate_customer_information(sender, instance, raw=False, **kwargs):
     if not raw:
-        sync.propagate_customer_information(order=instance, created=created)
+        sync.propagate_customer_information(order=instance)

@@ -321,7 +321,7 @@ def prepare_order_save(*, order: Order) -> None:
     order._customer_information_changed = changed
 
 
-def propagate_customer_information(*, order: Order, created: bool) -> SyncResult:
+def propagate_customer_information(*, order: Order) -> SyncResult:
     """After an order is written: copy what the save changed to every order the rule reaches.
 
     Runs in the transaction of the save. The result is also left on ``order.sync_result``.

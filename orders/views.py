@@ -136,7 +136,7 @@ def _created_message(order: Order, others: list[Order], company_ids: set[int]):
     return format_html("Created {}.", joined)
 
 
-def _order_context(request, order: Order, **extra) -> dict:
+def _order_context(order: Order, **extra) -> dict:
     kind = KINDS[order.order_type]
     return {"order": order, "kind": kind, **extra}
 
@@ -220,7 +220,7 @@ def order_detail(request, order_type: str, pk: int):
     return render(
         request,
         "orders/order_detail.html",
-        _order_context(request, order, panel=panel, intercompany_form=intercompany_form,
+        _order_context(order, panel=panel, intercompany_form=intercompany_form,
                        tab="details"),
     )
 
@@ -234,7 +234,7 @@ def order_history_tab(request, order_type: str, pk: int):
     )
     return render(
         request, "orders/order_history.html",
-        _order_context(request, order, lines=lines, tab="history"),
+        _order_context(order, lines=lines, tab="history"),
     )
 
 
@@ -244,7 +244,7 @@ def order_edit(request, order_type: str, pk: int):
     order = _get_order_or_404(request, order_type, pk)
     if request.method == "GET":
         form = CustomerInformationForm.for_order(order)
-        return render(request, "orders/order_edit.html", _order_context(request, order, form=form))
+        return render(request, "orders/order_edit.html", _order_context(order, form=form))
 
     form = CustomerInformationForm(request.POST)
     if form.is_valid():
@@ -269,7 +269,7 @@ def order_edit(request, order_type: str, pk: int):
                 request,
                 "orders/order_edit.html",
                 _order_context(
-                    request, current, form=form, stale=True,
+                    current, form=form, stale=True,
                     changes=selectors.changes_since(order=current, version=opened_at),
                 ),
                 status=409,
@@ -281,7 +281,7 @@ def order_edit(request, order_type: str, pk: int):
         else:
             messages.success(request, result.message)
             return redirect(order_url(order_type, order.pk))
-    return render(request, "orders/order_edit.html", _order_context(request, order, form=form))
+    return render(request, "orders/order_edit.html", _order_context(order, form=form))
 
 
 @clerk_view
@@ -300,7 +300,7 @@ def order_cancel(request, order_type: str, pk: int):
                 "receives customer-information copies.",
             )
         return redirect(order_url(order_type, order.pk))
-    return render(request, "orders/order_cancel.html", _order_context(request, order))
+    return render(request, "orders/order_cancel.html", _order_context(order))
 
 
 @clerk_view
@@ -327,7 +327,7 @@ def intercompany_purchase_order_create(request, pk: int):
     return render(
         request,
         "orders/intercompany_purchase_order_form.html",
-        _order_context(request, sales_order, form=form),
+        _order_context(sales_order, form=form),
     )
 
 
