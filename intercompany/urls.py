@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from intercompany.preferences import preferences
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(
@@ -11,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("preferences/", preferences, name="preferences"),
     path("", RedirectView.as_view(pattern_name="orders:sales-order-list", permanent=False)),
     path("", include("orders.urls")),
 ]
