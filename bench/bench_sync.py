@@ -3,19 +3,25 @@
 Run: ``.venv/bin/python bench/bench_sync.py`` (see bench/README.md). Not a test: it prints figures.
 
 On PostgreSQL, with 1k and then 100k orders in the database, it edits the customer requisition
-of the original sales order of two three-legged chains (USMF sells, sources from an intercompany
-vendor): one where USMF buys from DEMF with every switch on (the edit is copied to the
-intercompany purchase order and the intercompany sales order), one where USMF buys from GBSI
-with every switch off (nothing is copied). For each it reports SQL statements per edit and the
-median time per edit, and the ratio on / off.
+of the original sales order of a three-legged chain whose relationship has every switch on (the
+edit is copied to the intercompany purchase order and the intercompany sales order) in three
+ways, interleaved: the product's ``services.update_customer_information``, the plain Django code a
+developer would write (``select_for_update().get()`` and ``save()`` per order, with
+django-simple-history), and hand-written SQL (one ``SELECT ... FOR UPDATE``, one ``UPDATE`` and
+one multi-row history ``INSERT`` per table). It also edits a chain whose relationship has every
+switch off (nothing is copied). It reports SQL statements and median time per edit, and the
+product's time relative to the two others. Its last line: ``synced edit: N statements, X.XX×
+plain Django, Y.YY× hand-written SQL`` at the largest size. Targets: at most 9 statements, at
+most 0.8× plain Django, at most 2.5× hand-written SQL, at every size.
 
 The database named by DATABASE_URL (default ``ic_bench_sync``) is dropped and created again: its
-name must start with ``ic_bench_``.
+name must start with ``ic_`` and contain ``bench``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import secrets
@@ -35,8 +41,9 @@ os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
 
-STATEMENT_TARGET = 12
-RATIO_TARGET = 2.0
+STATEMENT_TARGET = 9
+PLAIN_TARGET = 0.8
+SQL_TARGET = 2.5
 BATCH = 5_000
 
 
@@ -49,8 +56,9 @@ def recreate_database(url: str) -> None:
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
         sys.exit(f"bench_sync needs PostgreSQL; DATABASE_URL is {url!r}.")
     name = parts.path.lstrip("/")
-    if not name.startswith("ic_bench_"):
-        sys.exit(f"Refusing to drop {name!r}: the benchmark database must start with ic_bench_.")
+    if not (name.startswith("ic_") and "bench" in name):
+        sys.exit(f"Refusing to drop {name!r}: the benchmark database's name must start with "
+                 "ic_ and contain 'bench' (e.g. ic_bench_sync).")
     with psycopg.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
@@ -85,7 +93,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     bench = Bench()
     print(f"PostgreSQL {bench.server_version()}; every switch on: {bench.on}; "
-          f"every switch off: {bench.off}")
+          f"every switch off: {bench.off}", flush=True)
     rows = []
     for size in sizes:
         started = time.perf_counter()
@@ -246,35 +254,153 @@ class Bench:
                 objs, batch_size=BATCH, custom_historical_attrs={"history_kind": "created"}
             )
 
+    # -- the three ways of making the same edit ---------------------------------------------
+
+    def chain_orders(self, label: str):
+        from orders.models import PurchaseOrder, SalesOrder
+
+        original = self.orders[label]
+        purchase = PurchaseOrder.objects.get(origin_sales_order=original)
+        mirror = SalesOrder.objects.get(intercompany_purchase_order=purchase)
+        return original, purchase, mirror
+
+    def service_edit(self, label: str, value: str) -> int:
+        """The product: ``services.update_customer_information``; returns the copies made."""
+        from orders.services import update_customer_information
+
+        result = update_customer_information(
+            order=self.orders[label], employee=self.alice, customer_requisition=value
+        )
+        return len(result.copied_to)
+
+    def plain_django_edit(self, value: str) -> None:
+        """What a developer would write with the ORM and django-simple-history: lock the three
+        orders one by one, save each (one UPDATE and one history INSERT per save). Runs with
+        the sync's receivers disconnected (``plain_django``), so each save is only a save."""
+        from django.db import transaction
+
+        from orders.models import PurchaseOrder, SalesOrder
+
+        original, purchase, mirror = self.plain_ids
+        with transaction.atomic():
+            orders = [
+                SalesOrder.objects.select_for_update().get(pk=original),
+                PurchaseOrder.objects.select_for_update().get(pk=purchase),
+                SalesOrder.objects.select_for_update().get(pk=mirror),
+            ]
+            for order in orders:
+                order.customer_requisition = value
+                order.customer_requisition_set_by = self.alice
+                order.customer_requisition_set_for = self.usmf
+                order.version += 1
+                order._history_user = self.alice
+                order.save()
+
+    def hand_written_sql_edit(self, value: str) -> None:
+        """What the database needs: one SELECT ... FOR UPDATE of the chain's rows, one
+        UPDATE ... WHERE id = ANY(...) per table, one multi-row history INSERT per table."""
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        sql = self.hand_written
+        original, _purchase, _mirror = self.plain_ids
+        now = timezone.now()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql["lock"], [self.orders["on"].chain_id])
+            rows = cursor.fetchall()
+            sales = sorted({row[0] for row in rows})
+            purchases = sorted({row[1] for row in rows})
+            for table, ids in (("sales", sales), ("purchase", purchases)):
+                cursor.execute(sql[f"update {table}"],
+                               [value, self.alice.pk, self.usmf.pk, now, ids])
+            for table, ids in (("sales", sales), ("purchase", purchases)):
+                cursor.execute(sql[f"history {table}"], [
+                    now, self.alice.pk, self.usmf.pk,
+                    original,  # kind: edited here, else copied
+                    original,  # source type
+                    original, original,  # source id
+                    original, self.source[0],  # source number
+                    original, self.source[1],  # source role
+                    original, self.usmf.pk,  # source company
+                    ids,
+                ])
+
+    def prepare_variants(self) -> None:
+        from django.db import connection
+
+        from orders.models import OrderChain, PurchaseOrder, SalesOrder
+
+        original, purchase, mirror = self.chain_orders("on")
+        self.plain_ids = (original.pk, purchase.pk, mirror.pk)
+        self.source = (original.number, original.role)
+        quote = connection.ops.quote_name
+        chain_table = quote(OrderChain._meta.db_table)
+        tables = {"sales": SalesOrder, "purchase": PurchaseOrder}
+        self.hand_written = {
+            "lock": (
+                f"SELECT s.id, p.id FROM {chain_table} c "
+                f"JOIN {quote(SalesOrder._meta.db_table)} s ON s.chain_id = c.id "
+                f"JOIN {quote(PurchaseOrder._meta.db_table)} p ON p.chain_id = c.id "
+                "WHERE c.id = %s ORDER BY s.id, p.id FOR UPDATE"
+            ),
+        }
+        for name, model in tables.items():
+            table = quote(model._meta.db_table)
+            self.hand_written[f"update {name}"] = (
+                f"UPDATE {table} SET customer_requisition = %s, "
+                "customer_requisition_set_by_id = %s, customer_requisition_set_for_id = %s, "
+                "version = version + 1, updated_at = %s WHERE id = ANY(%s)"
+            )
+            columns = ", ".join(quote(f.column) for f in model.history.model.tracked_fields)
+            self.hand_written[f"history {name}"] = (
+                f"INSERT INTO {quote(model.history.model._meta.db_table)} ({columns}, "
+                "history_date, history_type, history_user_id, history_company_id, "
+                "history_kind, history_source_type, history_source_id, history_source_number, "
+                "history_source_role, history_source_company_id) "
+                f"SELECT {columns}, %s, '~', %s, %s, "
+                "CASE WHEN id = %s THEN 'edited' ELSE 'synced' END, "
+                "CASE WHEN id = %s THEN '' ELSE 'sales' END, "
+                "CASE WHEN id = %s THEN NULL ELSE %s END, "
+                "CASE WHEN id = %s THEN '' ELSE %s END, "
+                "CASE WHEN id = %s THEN '' ELSE %s END, "
+                "CASE WHEN id = %s THEN NULL ELSE %s END "
+                f"FROM {table} WHERE id = ANY(%s) ORDER BY id"
+            )
+
     def measure(self, *, edits: int, warmup: int) -> dict:
-        """Edit the on- and off-chain's original sales order alternately (on first, then off
-        first) so that a noisy neighbour slows both alike."""
+        """The same edit of the on-chain's original sales order made the product's way
+        (``synced``), the plain Django way and with hand-written SQL, and the product's edit of
+        the off-chain (``off``), interleaved: each round runs the four in a rotating order, so
+        a noisy neighbour slows them alike."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         from orders.models import PurchaseOrder, SalesOrder
-        from orders.services import update_customer_information
 
+        self.prepare_variants()
         counter = iter(range(10**9))
         reached = {}
 
         def edit(label: str) -> float:
-            order = self.orders[label]
             value = f"PO-{next(counter)}"
+            if label == "plain":
+                with plain_django():
+                    started = time.perf_counter()
+                    self.plain_django_edit(value)
+                    return time.perf_counter() - started
             started = time.perf_counter()
-            result = update_customer_information(
-                order=order, employee=self.alice, customer_requisition=value
-            )
-            elapsed = time.perf_counter() - started
-            reached[label] = len(result.copied_to)
-            return elapsed
+            if label == "sql":
+                self.hand_written_sql_edit(value)
+            else:
+                reached[label] = self.service_edit("on" if label == "synced" else "off", value)
+            return time.perf_counter() - started
 
         for _ in range(warmup):
-            edit("on")
-            edit("off")
+            for label in VARIANTS:
+                edit(label)
 
         statements = {}
-        for label in ("on", "off"):
+        for label in VARIANTS:
             counts = set()
             for _ in range(5):
                 with CaptureQueriesContext(connection) as queries:
@@ -282,23 +408,24 @@ class Bench:
                 counts.add(len(queries.captured_queries))
             statements[label] = counts
 
-        times = {"on": [], "off": []}
+        times = {label: [] for label in VARIANTS}
         gc.collect()
         for i in range(edits):
-            for label in (("on", "off") if i % 2 == 0 else ("off", "on")):
+            shift = i % len(VARIANTS)
+            for label in VARIANTS[shift:] + VARIANTS[:shift]:
                 times[label].append(edit(label))
 
-        # The edit really landed on every order of the on-chain, and only on the original of the
-        # off-chain.
+        # The last edit landed on every order of the on-chain, and the product's edits of the
+        # off-chain stayed on its original.
         on_chain = self.orders["on"].chain_id
-        last_on = SalesOrder.objects.get(pk=self.orders["on"].pk).customer_requisition
-        assert {
-            *SalesOrder.objects.filter(chain_id=on_chain).values_list("customer_requisition",
-                                                                      flat=True),
-            *PurchaseOrder.objects.filter(chain_id=on_chain).values_list("customer_requisition",
-                                                                         flat=True),
-        } == {last_on}
-        assert reached == {"on": 2, "off": 0}, reached
+        values = {
+            *SalesOrder.objects.filter(chain_id=on_chain).values_list(
+                "customer_requisition", flat=True),
+            *PurchaseOrder.objects.filter(chain_id=on_chain).values_list(
+                "customer_requisition", flat=True),
+        }
+        assert len(values) == 1, values
+        assert reached == {"synced": 2, "off": 0}, reached
 
         median = {label: statistics.median(values) * 1000 for label, values in times.items()}
         p90 = {
@@ -310,8 +437,43 @@ class Bench:
             "statements": statements,
             "median": median,
             "p90": p90,
-            "ratio": median["on"] / median["off"],
+            "vs_plain": median["synced"] / median["plain"],
+            "vs_sql": median["synced"] / median["sql"],
+            "on_off": median["synced"] / median["off"],
         }
+
+
+VARIANTS = ("synced", "plain", "sql", "off")
+VARIANT_NAMES = {
+    "synced": "services.update_customer_information, every switch on",
+    "plain": "plain Django: 3x select_for_update().get(), 3x save() with simple-history",
+    "sql": "hand-written SQL: 1 SELECT ... FOR UPDATE, 1 UPDATE + 1 INSERT per table",
+    "off": "services.update_customer_information, every switch off (copies nothing)",
+}
+
+
+@contextlib.contextmanager
+def plain_django():
+    """The sync's receivers disconnected: an order's save() is Django's and simple-history's."""
+    from django.db.models.signals import post_save, pre_save
+
+    from orders import signals
+    from orders.models import PurchaseOrder, SalesOrder
+
+    hooks = [
+        (pre_save, signals.lock_and_stamp_order, "orders.lock_and_stamp_{}"),
+        (post_save, signals.propagate_customer_information,
+         "orders.propagate_customer_information_{}"),
+    ]
+    for model in (SalesOrder, PurchaseOrder):
+        for signal, _receiver, uid in hooks:
+            signal.disconnect(sender=model, dispatch_uid=uid.format(model.__name__))
+    try:
+        yield
+    finally:
+        for model in (SalesOrder, PurchaseOrder):
+            for signal, receiver, uid in hooks:
+                signal.connect(receiver, sender=model, dispatch_uid=uid.format(model.__name__))
 
 
 def print_table(rows: list[dict], *, edits: int) -> None:
@@ -319,28 +481,37 @@ def print_table(rows: list[dict], *, edits: int) -> None:
         return str(min(values)) if len(values) == 1 else f"{min(values)}-{max(values)}"
 
     print()
-    print(f"Customer-information edit on the original sales order of a three-legged chain, "
-          f"{edits} edits per setting, on/off interleaved")
-    header = (f"{'orders in DB':>12} | {'statements on/off':>17} | {'median ms on/off':>16} | "
-              f"{'p90 ms on/off':>13} | {'ratio':>5}")
+    print(f"The same customer-information edit of a three-legged chain's original sales order, "
+          f"{edits} edits per variant, interleaved:")
+    for label in VARIANTS:
+        print(f"  {label:>6}: {VARIANT_NAMES[label]}")
+    header = (f"{'orders in DB':>12} | {'statements synced/plain/sql/off':>31} | "
+              f"{'median ms synced/plain/sql/off':>30} | {'p90 ms synced':>13} | "
+              f"{'÷ plain':>7} | {'÷ sql':>5} | {'on÷off':>6}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        statements = f"{counts(row['statements']['on'])} / {counts(row['statements']['off'])}"
-        median = f"{row['median']['on']:.2f} / {row['median']['off']:.2f}"
-        p90 = f"{row['p90']['on']:.2f} / {row['p90']['off']:.2f}"
-        print(f"{row['orders']:>12} | {statements:>17} | {median:>16} | {p90:>13} | "
-              f"{row['ratio']:>5.2f}")
+        statements = " / ".join(counts(row["statements"][label]) for label in VARIANTS)
+        median = " / ".join(f"{row['median'][label]:.2f}" for label in VARIANTS)
+        print(f"{row['orders']:>12} | {statements:>31} | {median:>30} | "
+              f"{row['p90']['synced']:>13.2f} | {row['vs_plain']:>7.2f} | {row['vs_sql']:>5.2f} | "
+              f"{row['on_off']:>6.2f}")
     print("statements: as counted by CaptureQueriesContext, including the BEGIN and COMMIT that "
           "Django records")
     print()
-    on_counts = set().union(*(row["statements"]["on"] for row in rows))
-    worst_ratio = max(row["ratio"] for row in rows)
-    print(f"statements per edit, every switch on: {counts(on_counts)} at every size "
-          f"(target <= {STATEMENT_TARGET}, same at every size): "
-          f"{'met' if len(on_counts) == 1 and max(on_counts) <= STATEMENT_TARGET else 'NOT met'}")
-    print(f"median on / off: at most {worst_ratio:.2f}x (target <= {RATIO_TARGET}x): "
-          f"{'met' if worst_ratio <= RATIO_TARGET else 'NOT met'}")
+    synced = set().union(*(row["statements"]["synced"] for row in rows))
+    worst_plain = max(row["vs_plain"] for row in rows)
+    worst_sql = max(row["vs_sql"] for row in rows)
+    print(f"statements per synced edit: {counts(synced)} at every size "
+          f"(target <= {STATEMENT_TARGET}, the same at every size): "
+          f"{'met' if len(synced) == 1 and max(synced) <= STATEMENT_TARGET else 'NOT met'}")
+    print(f"median synced edit / plain Django: at most {worst_plain:.2f}x "
+          f"(target <= {PLAIN_TARGET}): {'met' if worst_plain <= PLAIN_TARGET else 'NOT met'}")
+    print(f"median synced edit / hand-written SQL: at most {worst_sql:.2f}x "
+          f"(target <= {SQL_TARGET}): {'met' if worst_sql <= SQL_TARGET else 'NOT met'}")
+    last = rows[-1]
+    print(f"synced edit: {counts(last['statements']['synced'])} statements, "
+          f"{last['vs_plain']:.2f}× plain Django, {last['vs_sql']:.2f}× hand-written SQL")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Fault injection for the sync: stop an edit in the middle of its transaction.
 
-Two places where a half-synchronized chain would show if the transaction did not hold:
+Two places where a half-synchronized chain would show if the transaction did not hold. An edit
+writes table by table (the edited order's table first: it and the copies to that table with
+their history rows; then the other table), then the overwrite records:
 
-- ``before-copies``: the edited order and its history row are written, no copy yet;
-- ``between-copies``: the copies to the chain's sales orders and their history rows are written,
-  the purchase orders not yet.
+- ``between-copies``: the first table's orders and history rows are written, the other table's
+  not yet;
+- ``before-records``: every order and history row is written, the overwrite records not yet.
 
 ``stop_sync_at(point, on_stop)`` patches the sync so that the first edit reaching ``point`` calls
 ``on_stop()`` there (which may block, kill the connection or raise) and then goes on. Used by
@@ -22,15 +24,13 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
-POINTS = ("before-copies", "between-copies")
+POINTS = ("between-copies", "before-records")
 
 
 @contextlib.contextmanager
 def stop_sync_at(point: str, on_stop: Callable[[], None]) -> Iterator[None]:
     """Within the block, the first edit that reaches ``point`` calls ``on_stop()`` there."""
-    from simple_history.manager import HistoryManager
-
-    from orders.sync import ChainSnapshot
+    from orders import sync
 
     fired = threading.Event()
 
@@ -39,28 +39,26 @@ def stop_sync_at(point: str, on_stop: Callable[[], None]) -> Iterator[None]:
             fired.set()
             on_stop()
 
-    if point == "before-copies":
-        original = ChainSnapshot.reach
+    if point == "between-copies":
+        original, name = sync._write_table, "_write_table"
 
-        def reach(self, start):
-            # Runs after the edited order's UPDATE and its history INSERT, before any copy.
+        def patched(*args, **kwargs):
+            # The first table's rows and history rows are written; the other table's are not.
+            rows = original(*args, **kwargs)
             fire_once()
-            return original(self, start)
+            return rows
 
-        target, name, patched = ChainSnapshot, "reach", reach
-    elif point == "between-copies":
-        original = HistoryManager.bulk_history_create
+    elif point == "before-records":
+        original, name = sync.save_overwrite_records, "save_overwrite_records"
 
-        def bulk_history_create(self, *args, **kwargs):
-            # The copies go table by table (sales orders, then purchase orders), each an UPDATE
-            # and a bulk history INSERT: stop after the first table.
-            result = original(self, *args, **kwargs)
+        def patched(*args, **kwargs):
+            # Every order and history row is written; the overwrite records are not.
             fire_once()
-            return result
+            return original(*args, **kwargs)
 
-        target, name, patched = HistoryManager, "bulk_history_create", bulk_history_create
     else:
         raise ValueError(f"unknown point {point!r}; choose one of {', '.join(POINTS)}")
+    target = sync
     setattr(target, name, patched)
     try:
         yield

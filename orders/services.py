@@ -26,7 +26,7 @@ from orders.models import (
     PurchaseOrder,
     SalesOrder,
 )
-from orders.sync import SyncResult, lock_order
+from orders.sync import SyncResult, lock_order, save_customer_information
 
 UNSET = object()
 
@@ -323,7 +323,6 @@ def update_customer_information(
     nothing is saved. Bad input raises ``ValidationError`` naming the field; nothing is saved.
     """
     company = order.company
-    check_works_for(employee, company)
     given = {
         name: value
         for name, value in (
@@ -334,7 +333,9 @@ def update_customer_information(
     }
     values = clean_customer_information(given)
     with transaction.atomic():
-        current, snapshot = lock_order(order)
+        # The permission is checked in the transaction that writes: an employee who no
+        # longer works for the company when the edit lands cannot make it.
+        current, snapshot = lock_order(order, acting=employee)
         if expected_version is not None and current.version != expected_version:
             raise StaleOrderError(current=current)
         if all(getattr(current, name) == value for name, value in values.items()):
@@ -345,16 +346,15 @@ def update_customer_information(
             current, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
         )
         current._chain_snapshot = snapshot
-        current.save()
+        save_customer_information(order=current)
     return current.sync_result
 
 
 def cancel_order(*, order: Order, employee: Employee) -> Order:
     """Cancel ``order``. A cancelled order keeps its values and no longer sends or receives
     customer-information copies."""
-    check_works_for(employee, order.company)
     with transaction.atomic():
-        current, snapshot = lock_order(order)
+        current, snapshot = lock_order(order, acting=employee)
         if current.status == OrderStatus.CANCELLED:
             return current
         current.status = OrderStatus.CANCELLED

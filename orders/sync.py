@@ -29,13 +29,14 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, Value, When
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from intercompany.exceptions import NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
-from intercompany.models import TradingRelationship
+from intercompany.models import Company, Employee, TradingRelationship
 from orders.domain_signals import overwrites_recorded
 from orders.exceptions import StaleOrderError
 from orders.models import (
@@ -112,6 +113,13 @@ class ChainSnapshot:
     chain_id: int | None
     sales_orders: dict[int, SalesOrder]
     purchase_orders: dict[int, PurchaseOrder]
+
+    @classmethod
+    def of_one(cls, order: Order) -> ChainSnapshot:
+        """An order outside any chain, alone."""
+        sales = {order.pk: order} if order.order_type == OrderType.SALES else {}
+        purchases = {order.pk: order} if order.order_type == OrderType.PURCHASE else {}
+        return cls(None, sales, purchases)
 
     def orders(self) -> list[Order]:
         return [*self.sales_orders.values(), *self.purchase_orders.values()]
@@ -205,16 +213,21 @@ def _and_join(items: list[str]) -> str:
 # -- Locking ----------------------------------------------------------------------------------
 
 
-def lock_chain(chain_id: int) -> ChainSnapshot:
+def lock_chain(chain_id: int, *, acting: _Acting | None = None) -> ChainSnapshot:
     """Lock the chain and all its orders, in the one order every writer uses, and return them.
 
-    Must run inside a transaction. On SQLite, which has no row locks, the whole database is
-    locked by the first write instead (settings use BEGIN IMMEDIATE).
+    ``acting``: see ``lock_order``. Must run inside a transaction. On SQLite, which has no row
+    locks, the whole database is locked by the first write instead (BEGIN IMMEDIATE).
     """
     # Why this order: the chain row is the gate. Whoever holds it is the only writer of the
-    # chain's customer information, so the row locks below never wait on each other.
-    list(OrderChain.objects.select_for_update().filter(pk=chain_id).values_list("pk"))
-    sales = SalesOrder.objects.select_for_update().filter(chain_id=chain_id).order_by("pk")
+    # chain's customer information, so the row locks below never wait on each other. Why three
+    # statements: each statement reads the rows committed when it starts, so the orders are
+    # read only once the chain row is ours. Read in the statement that waited for the chain,
+    # they would miss an order that the previous holder added to the chain.
+    with connection.cursor() as cursor:
+        cursor.execute(*_lock_gate_sql(chain_id, acting))
+        _check_may_write(acting, [may_write for (may_write,) in cursor.fetchall()])
+    sales = SalesOrder.objects.raw(*_lock_sales_orders_sql(chain_id))
     purchases = (
         PurchaseOrder.objects.select_for_update(of=("self",))
         .filter(chain_id=chain_id)
@@ -236,9 +249,73 @@ class _JoinedChain(Exception):
         self.chain_id = chain_id
 
 
-def lock_order(order: Order) -> tuple[Order, ChainSnapshot | None]:
-    """Lock ``order`` (and its chain, if it has one); return the fresh copy and the snapshot."""
+@dataclass(frozen=True)
+class _Acting:
+    employee: Employee
+    company: Company
+
+
+def _for_update() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def _lock_gate_sql(chain_id: int, acting: _Acting | None) -> tuple[str, list]:
+    """Lock the chain row; with it, whether the acting employee works for the company."""
+    quote = connection.ops.quote_name
+    may_write, params = "1", []
+    if acting is not None and not acting.employee.is_superuser:
+        field = Employee.companies.field
+        may_write = (
+            f"EXISTS(SELECT 1 FROM {quote(field.m2m_db_table())} "
+            f"WHERE {quote(field.m2m_column_name())} = %s "
+            f"AND {quote(field.m2m_reverse_name())} = %s)"
+        )
+        params = [acting.employee.pk, acting.company.pk]
+    sql = (
+        f"SELECT {may_write} FROM {quote(OrderChain._meta.db_table)} WHERE id = %s"
+        + _for_update()
+    )
+    return sql, [*params, chain_id]
+
+
+def _lock_sales_orders_sql(chain_id: int) -> tuple[str, list]:
+    table = connection.ops.quote_name(SalesOrder._meta.db_table)
+    return f"SELECT * FROM {table} WHERE chain_id = %s ORDER BY id" + _for_update(), [chain_id]
+
+
+def _with_may_write(queryset, acting: _Acting | None):
+    """``queryset`` with ``may_write``: whether the acting employee works for the company."""
+    if acting is None or acting.employee.is_superuser:
+        return queryset.annotate(may_write=Value(True))
+    membership = Employee.companies.through.objects.filter(
+        employee_id=acting.employee.pk, company_id=acting.company.pk
+    )
+    return queryset.annotate(may_write=Exists(membership))
+
+
+def _check_may_write(acting: _Acting | None, may_write) -> None:
+    if acting is not None and not all(may_write):
+        raise NotAllowedError(f"{acting.employee} does not work for {acting.company.code}.")
+
+
+UNCHECKED = object()
+
+
+def lock_order(order: Order, *, acting=UNCHECKED) -> tuple[Order, ChainSnapshot]:
+    """Lock ``order`` (and its chain, if it has one); return the fresh copy and the snapshot
+    (for an order outside any chain, a snapshot of that order alone).
+
+    ``acting``: the employee about to write for the order's company. ``NotAllowedError``
+    unless they work for it (or are a superuser): checked in the transaction that writes, in
+    the statement that takes the first lock, so it costs no round trip of its own.
+    """
     model = type(order)
+    if acting is UNCHECKED:
+        acting = None
+    elif acting is None:
+        raise NotAllowedError(f"No employee may write for {order.company.code}.")
+    else:
+        acting = _Acting(acting, order.company)
     # Once set, an order's chain never changes: only an order without one needs a look.
     chain_id = order.chain_id or (
         model.objects.filter(pk=order.pk).values_list("chain_id", flat=True).first()
@@ -249,22 +326,23 @@ def lock_order(order: Order) -> tuple[Order, ChainSnapshot | None]:
         # releases the row lock taken out of order (else: deadlock with an editor of the chain).
         try:
             with transaction.atomic():
-                current = model.objects.select_for_update().get(pk=order.pk)
+                current = _with_may_write(model.objects.select_for_update(), acting).get(
+                    pk=order.pk
+                )
                 if current.chain_id is not None:
                     raise _JoinedChain(current.chain_id)
-            return current, None
+            _check_may_write(acting, [current.may_write])
+            return current, ChainSnapshot.of_one(current)
         except _JoinedChain as joined:
             chain_id = joined.chain_id
-    snapshot = lock_chain(chain_id)
+    snapshot = lock_chain(chain_id, acting=acting)
     return snapshot.get(order.order_type, order.pk), snapshot
 
 
 def read_chain(order: Order) -> ChainSnapshot:
     """The chain of ``order`` without locking, for showing it (the Intercompany panel)."""
     if order.chain_id is None:
-        sales = {order.pk: order} if order.order_type == OrderType.SALES else {}
-        purchases = {order.pk: order} if order.order_type == OrderType.PURCHASE else {}
-        return ChainSnapshot(None, sales, purchases)
+        return ChainSnapshot.of_one(order)
     sales = SalesOrder.objects.filter(chain_id=order.chain_id).select_related("company")
     purchases = PurchaseOrder.objects.filter(chain_id=order.chain_id).select_related(
         "company", "trading_relationship__buying_company", "trading_relationship__selling_company"
@@ -332,14 +410,42 @@ def prepare_order_save(*, order: Order) -> None:
 
 
 def propagate_customer_information(*, order: Order) -> SyncResult:
-    """After an order is written: copy what the save changed to every order the rule reaches.
+    """After an order is written (``post_save``): copy what the save changed to every order the
+    rule reaches, and record the overwrites of the save and of its copies.
 
     Runs in the transaction of the save. The result is also left on ``order.sync_result``.
     """
+    return _write_change(order, edited_written=True)
+
+
+def save_customer_information(*, order: Order) -> SyncResult:
+    """Write an edit of ``order``'s customer information and its copies: what ``order.save()``
+    and its two hooks do, with the edited order written together with the copies to its table.
+
+    For a service that has locked the chain (``lock_order``) and attached the snapshot and the
+    change context. Per table of the chain, one UPDATE and one history INSERT, whatever the
+    fields each order receives; then one INSERT of the overwrite records. Sends no
+    ``pre_save``/``post_save`` for the edited order, like the copies.
+    """
+    prepare_order_save(order=order)
+    return _write_change(order, edited_written=False)
+
+
+@dataclass
+class _Write:
+    """One order's row and history row to write: ``fields`` take the order's values now;
+    ``replaced`` holds (value, set_by_id, set_for_id) before, for the overwrite records."""
+
+    order: Order
+    fields: tuple[str, ...]
+    replaced: dict[str, tuple]
+    history: dict
+
+
+def _write_change(order: Order, *, edited_written: bool) -> SyncResult:
     changed = getattr(order, "_customer_information_changed", ())
     result = SyncResult(order=order, changed_fields=changed)
     order.sync_result = result
-    order.remember_loaded_values()
     order._customer_information_changed = ()
     # What a service attached (chain snapshot, change context) serves this save only: a later
     # save of the same instance locks the chain again, re-checks the version and is attributed
@@ -349,84 +455,213 @@ def propagate_customer_information(*, order: Order) -> SyncResult:
     order.__dict__.pop("_history_user", None)
     replaced = order.__dict__.pop("_replaced_customer_information", {})
     history_row = order.__dict__.pop("_saved_history_row", None)
-    records = []
-    if replaced and history_row is not None:
+
+    now = timezone.now()
+    writes: list[_Write] = []
+    records: list[OverwriteRecord] = []
+    if not edited_written:
+        order.updated_at = now
+        writes.append(_Write(order, changed, replaced, context.history_fields()))
+    elif replaced and history_row is not None:
         records += overwrite_records(
             order=order, replaced=replaced, history_row=history_row, fields=changed
         )
-    if not changed or order.chain_id is None:
-        save_overwrite_records(records)
-        return result
-    if snapshot is None or snapshot.get(order.order_type, order.pk) is None:
-        snapshot = lock_chain(order.chain_id)
-        table = (
-            snapshot.sales_orders if order.order_type == OrderType.SALES
-            else snapshot.purchase_orders
-        )
-        table[order.pk] = order
-    reached, blocked = snapshot.reach(order)
-    result.not_copied = blocked
 
-    # Each target gets only the fields whose value differs there: a field that already holds the
-    # value keeps whoever set it, so a later overwrite is attributed to the right company.
-    differing = {
-        target.node: tuple(
-            name for name in changed if getattr(target, name) != getattr(order, name)
-        )
-        for target in reached
-    }
-    targets = [target for target in reached if differing[target.node]]
-    result.copied_to = targets
-    if not targets:
-        save_overwrite_records(records)
-        return result
-
-    now = timezone.now()
-    copy_context = ChangeContext(
-        employee=context.employee,
-        company=context.company,
-        kind=ChangeKind.SYNCED,
-        source=order.source_reference,
-    )
-    history_fields = copy_context.history_fields()
-    del history_fields["history_user_id"]  # given as default_user below
-    groups: dict[tuple[type, tuple[str, ...]], list[Order]] = {}
-    for target in targets:
-        groups.setdefault((type(target), differing[target.node]), []).append(target)
-    # Usually one group per table: one UPDATE and one history INSERT each.
-    for (model, names), batch in groups.items():
-        values = {}
-        for name in names:
-            values[name] = getattr(order, name)
-            values[f"{name}_set_by_id"] = getattr(order, f"{name}_set_by_id")
-            values[f"{name}_set_for_id"] = getattr(order, f"{name}_set_for_id")
-        replaced_in = {}
-        for target in batch:
-            replaced_in[target.node] = target.customer_information_state()
-            for name, value in values.items():
-                setattr(target, name, value)
+    if changed and order.chain_id is not None:
+        if snapshot is None or snapshot.get(order.order_type, order.pk) is None:
+            snapshot = lock_chain(order.chain_id)
+            table = (
+                snapshot.sales_orders if order.order_type == OrderType.SALES
+                else snapshot.purchase_orders
+            )
+            table[order.pk] = order
+        reached, blocked = snapshot.reach(order)
+        result.not_copied = blocked
+        # Each target gets only the fields whose value differs there: a field that already
+        # holds the value keeps whoever set it, so a later overwrite is attributed to the right
+        # company.
+        copy_history = ChangeContext(
+            employee=context.employee,
+            company=context.company,
+            kind=ChangeKind.SYNCED,
+            source=order.source_reference,
+        ).history_fields()
+        for target in reached:
+            names = tuple(
+                name for name in changed if getattr(target, name) != getattr(order, name)
+            )
+            if not names:
+                continue
+            result.copied_to.append(target)
+            before = target.customer_information_state()
+            for name in names:
+                for column in (name, f"{name}_set_by_id", f"{name}_set_for_id"):
+                    setattr(target, column, getattr(order, column))
             target.version += 1
             target.updated_at = now
-            target.remember_loaded_values()
-        model.objects.filter(pk__in=[target.pk for target in batch]).update(
-            **values, version=F("version") + 1, updated_at=now
-        )
-        history_rows = model.history.bulk_history_create(
-            batch,
-            update=True,
-            default_user=context.employee,
-            default_date=now,
-            custom_historical_attrs=history_fields,
-        )
-        for target, history_row in zip(batch, history_rows, strict=True):
-            records += overwrite_records(
-                order=target,
-                replaced=replaced_in[target.node],
-                history_row=history_row,
-                fields=names,
-            )
+            writes.append(_Write(target, names, before, copy_history))
+
+    records += _write_rows(writes, now=now)
+    for write in writes:
+        write.order.remember_loaded_values()
+    order.remember_loaded_values()
     save_overwrite_records(records)
     return result
+
+
+def _write_rows(writes: list[_Write], *, now) -> list[OverwriteRecord]:
+    """Write the rows table by table (the edited order's table first). Returns the overwrite
+    records they make (unsaved)."""
+    tables: dict[type[Order], list[_Write]] = {}
+    for write in writes:
+        tables.setdefault(type(write.order), []).append(write)
+    records = []
+    for model, group in tables.items():
+        history_rows = _write_table(model, group, now=now)
+        for write, history_row in zip(group, history_rows, strict=True):
+            records += overwrite_records(
+                order=write.order, replaced=write.replaced, history_row=history_row,
+                fields=write.fields,
+            )
+    return records
+
+
+def _write_table(model: type[Order], group: list[_Write], *, now) -> list:
+    """The rows of one table and their history rows; returns the history rows, in the order
+    of ``group``. On PostgreSQL one statement (an UPDATE whose returned rows feed the history
+    INSERT); elsewhere one UPDATE and one history INSERT."""
+    if connection.vendor == "postgresql":
+        return _write_table_in_one_statement(model, group, now=now)
+    _update_rows(model, group, now=now)
+    return _insert_history(model, group, now=now)
+
+
+def _written_columns(group: list[_Write]) -> list[str]:
+    columns = {
+        column
+        for write in group
+        for name in write.fields
+        for column in (name, f"{name}_set_by_id", f"{name}_set_for_id")
+    }
+    return sorted(columns)
+
+
+_HISTORY_ATTRIBUTION = (
+    "history_user_id", "history_company_id", "history_kind", "history_source_type",
+    "history_source_id", "history_source_number", "history_source_role",
+    "history_source_company_id",
+)
+
+
+@dataclass(frozen=True)
+class _HistoryRow:
+    """What the overwrite records need of a history row written in SQL."""
+
+    history_id: int
+    history_date: object
+    history_kind: str
+    history_source_type: str
+    history_source_id: int | None
+    history_source_number: str
+    history_source_role: str
+
+
+def _write_table_in_one_statement(model: type[Order], group: list[_Write], *, now) -> list:
+    """PostgreSQL: ``WITH v AS (VALUES ...), u AS (UPDATE ... FROM v RETURNING *) INSERT INTO
+    <history> SELECT ... FROM u JOIN v``. Each row takes its own values (VALUES), so copies
+    that differ per target still share the statement. A column that a row does not take is
+    written with the value it holds (the row is locked, so that is the stored value)."""
+    quote = connection.ops.quote_name
+    history_model = model.history.model
+    columns = _written_columns(group)
+    value_fields = [model._meta.pk, *(model._meta.get_field(c) for c in columns)]
+    value_fields += [history_model._meta.get_field(a) for a in _HISTORY_ATTRIBUTION]
+    names = ["id", *columns, *_HISTORY_ATTRIBUTION]
+    casts = [f"%s::{field.cast_db_type(connection)}" for field in value_fields]
+    row_sql = "(" + ", ".join(casts) + ")"
+    params = []
+    for write in group:
+        history = write.history
+        params += [write.order.pk, *(getattr(write.order, c) for c in columns)]
+        params += [
+            history.get("history_user_id"), history.get("history_company_id"),
+            history["history_kind"], history.get("history_source_type", ""),
+            history.get("history_source_id"), history.get("history_source_number", ""),
+            history.get("history_source_role", ""), history.get("history_source_company_id"),
+        ]
+    tracked = [quote(field.column) for field in history_model.tracked_fields]
+    sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    sql = (
+        f"WITH v ({', '.join(quote(n) for n in names)}) AS "
+        f"(VALUES {', '.join([row_sql] * len(group))}), "
+        f"u AS (UPDATE {quote(model._meta.db_table)} t SET {sets}, "
+        f"version = t.version + 1, updated_at = %s FROM v WHERE t.id = v.id RETURNING t.*) "
+        f"INSERT INTO {quote(history_model._meta.db_table)} "
+        f"({', '.join(tracked)}, history_date, history_type, history_change_reason, "
+        f"{', '.join(_HISTORY_ATTRIBUTION)}) "
+        f"SELECT {', '.join('u.' + c for c in tracked)}, %s, '~', NULL, "
+        f"{', '.join('v.' + a for a in _HISTORY_ATTRIBUTION)} "
+        f"FROM u JOIN v ON v.id = u.id RETURNING history_id, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, now])
+        history_ids = dict((order_id, history_id) for history_id, order_id in cursor.fetchall())
+    return [
+        _HistoryRow(
+            history_id=history_ids[write.order.pk],
+            history_date=now,
+            history_kind=write.history["history_kind"],
+            history_source_type=write.history.get("history_source_type", ""),
+            history_source_id=write.history.get("history_source_id"),
+            history_source_number=write.history.get("history_source_number", ""),
+            history_source_role=write.history.get("history_source_role", ""),
+        )
+        for write in group
+    ]
+
+
+def _update_rows(model: type[Order], group: list[_Write], *, now) -> None:
+    """One UPDATE for every row of ``group``: a column every row takes with one value is set
+    plainly; one whose value differs per row, or that only some rows take, is a CASE on the id
+    (the other rows keep theirs)."""
+    ids = [write.order.pk for write in group]
+    per_column: dict[str, dict[int, object]] = {}
+    for write in group:
+        for name in write.fields:
+            for column in (name, f"{name}_set_by_id", f"{name}_set_for_id"):
+                per_column.setdefault(column, {})[write.order.pk] = getattr(write.order, column)
+    updates = {}
+    for column, values in per_column.items():
+        distinct = set(values.values())
+        if len(values) == len(ids) and len(distinct) == 1:
+            updates[column] = distinct.pop()
+        else:
+            field = model._meta.get_field(column)
+            updates[column] = Case(
+                *(When(pk=pk, then=Value(value, output_field=field))
+                  for pk, value in values.items()),
+                default=F(column),
+                output_field=field,
+            )
+    # The rows are locked: every version moves on by one, as each instance's did.
+    model.objects.filter(pk__in=ids).update(**updates, version=F("version") + 1, updated_at=now)
+
+
+def _insert_history(model: type[Order], group: list[_Write], *, now) -> list:
+    """One multi-row INSERT of the history rows of ``group``, each with its own attribution
+    (edited here / copied from), returned with their ids."""
+    history_model = model.history.model
+    tracked = history_model.tracked_fields
+    rows = [
+        history_model(
+            history_date=now,
+            history_type="~",
+            **{field.attname: getattr(write.order, field.attname) for field in tracked},
+            **write.history,
+        )
+        for write in group
+    ]
+    return history_model.objects.bulk_create(rows)
 
 
 def remember_history_row(*, order: Order, history_row) -> None:

@@ -1,8 +1,8 @@
 """Faults in the middle of a sync leave no half-synchronized chain.
 
-The edit is stopped inside its transaction (bench/faults.py: after the edited order and its
-history row are written but before any copy, or after the copies to one table but before the
-other), and then:
+The edit is stopped inside its transaction (bench/faults.py: after one table's orders and
+history rows are written but before the other table's, or after every order and history row
+but before the overwrite records), and then:
 
 - its database connection is terminated from a second connection (``pg_terminate_backend``),
 - a copy raises,

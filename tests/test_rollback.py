@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection
-from simple_history.manager import HistoryManager
 
 from orders.models import PurchaseOrder, SalesOrder
 from orders.services import (
@@ -89,20 +88,21 @@ def test_when_the_database_refuses_one_write_of_an_edit_nothing_of_it_is_kept(
     assert chain.values() == dict.fromkeys(chain.ROLES, "PO-7781")
 
 
-def test_when_writing_the_history_of_the_second_table_fails_no_order_keeps_the_edit(
-    chain, jonas, monkeypatch
-):
+def test_when_writing_the_second_table_fails_no_order_keeps_the_edit(chain, jonas, monkeypatch):
+    from orders import sync
+
     before = order_state()
-    real_bulk_history_create = HistoryManager.bulk_history_create
+    real_write_table = sync._write_table
 
-    def fail_for_purchase_orders(self, objs, **kwargs):
-        if self.model.instance_type is PurchaseOrder:
-            raise RuntimeError("history of purchase orders unavailable")
-        return real_bulk_history_create(self, objs, **kwargs)
+    def fail_for_purchase_orders(model, group, **kwargs):
+        # The edit of the intercompany sales order writes the sales orders first.
+        if model is PurchaseOrder:
+            raise RuntimeError("purchase orders unavailable")
+        return real_write_table(model, group, **kwargs)
 
-    monkeypatch.setattr(HistoryManager, "bulk_history_create", fail_for_purchase_orders)
+    monkeypatch.setattr(sync, "_write_table", fail_for_purchase_orders)
 
-    with pytest.raises(RuntimeError, match="history of purchase orders unavailable"):
+    with pytest.raises(RuntimeError, match="purchase orders unavailable"):
         update_customer_information(order=chain.mirror, employee=jonas, customer_requisition="X")
 
     assert order_state() == before
