@@ -2,13 +2,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from intercompany.admin_scoping import (
     CompanyScopedAdminMixin,
+    administrable_employees,
     companies_of,
     may_administer_relationships,
 )
@@ -58,15 +58,13 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
     )
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # Not the mixin's "any company is theirs": an employee of USMF and DEMF is administered
+        # by superusers only (and by staff of both), never by DEMF's staff, who could otherwise
+        # set their password, log in as them and read USMF's orders.
+        queryset = UserAdmin.get_queryset(self, request)
         if request.user.is_superuser:
             return queryset
-        # A staff member administers the clerks of their companies and themselves, never an
-        # account with rights of its own (a superuser, another staff member): resetting its
-        # password or deactivating it would be taking those rights.
-        return queryset.filter(
-            Q(is_superuser=False, is_staff=False) | Q(pk=request.user.pk)
-        )
+        return administrable_employees(request.user, queryset)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -75,11 +73,30 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
             readonly += ["is_superuser", "is_staff", "groups", "user_permissions"]
         return readonly
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser and "companies" in form.base_fields:
+            # An employee of no company would leave the staff member's scope once saved.
+            form.base_fields["companies"].required = True
+        return form
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name == "companies" and not request.user.is_superuser:
             field.queryset = companies_of(request.user)
         return field
+
+    def save_related(self, request, form, formsets, change):
+        # The form offers only the staff member's companies: without this, saving an employee
+        # would silently take them out of every other company. Read before the form's save.
+        kept = []
+        if change and not request.user.is_superuser:
+            kept = list(
+                form.instance.companies.exclude(pk__in=companies_of(request.user).values("pk"))
+            )
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.companies.add(*kept)
 
 
 class TradingAccountAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):

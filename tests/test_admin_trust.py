@@ -1,0 +1,141 @@
+"""What the security review of the admin found (issue 7), each hole with the test that would
+have caught it: taking over an employee of two companies, hard deletion of orders, a company
+changing the other company's policy, malformed ids, headers and the company filter."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+
+from intercompany.admin_scoping import RELATIONSHIP_ADMINISTRATORS_GROUP
+from intercompany.models import Employee
+from tests.conftest import make_employee
+
+
+def staff_of(username, *companies, group=False):
+    """A staff member with every permission on the product's models, not a superuser."""
+    employee = make_employee(username, *companies, is_staff=True)
+    employee.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["intercompany", "orders"])
+    )
+    if group:
+        employee.groups.add(Group.objects.get_or_create(name=RELATIONSHIP_ADMINISTRATORS_GROUP)[0])
+    return employee
+
+
+def client_of(employee) -> Client:
+    client = Client()
+    client.force_login(employee)
+    return client
+
+
+# -- 1. an employee who also works for another company ------------------------------------------
+
+
+@pytest.fixture
+def sam(usmf, demf):
+    """A clerk of USMF and DEMF."""
+    return make_employee("sam", usmf, demf, first="Sam", last="Okafor")
+
+
+def test_staff_of_one_company_cannot_set_the_password_of_an_employee_of_two(sam, demf):
+    dora = staff_of("dora", demf)
+    client = client_of(dora)
+
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[sam.pk]),
+        {"password1": "Taken-over-9876", "password2": "Taken-over-9876",
+         "usable_password": "true"},
+    )
+
+    assert response.status_code == 404
+    sam.refresh_from_db()
+    assert not sam.check_password("Taken-over-9876")
+    assert not Client().login(username="sam", password="Taken-over-9876")
+
+
+def test_staff_of_one_company_cannot_change_an_employee_of_two_nor_drop_their_company(
+    sam, usmf, demf
+):
+    dora = staff_of("dora", demf)
+    client = client_of(dora)
+    url = reverse("admin:intercompany_employee_change", args=[sam.pk])
+
+    page = client.get(url)
+    saved = client.post(url, {
+        "username": "sam", "email": "taken@example.com", "companies": [demf.pk],
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+    })
+    listing = client.get(reverse("admin:intercompany_employee_changelist")).content.decode()
+
+    assert page.status_code == saved.status_code == 404
+    sam.refresh_from_db()
+    assert sam.email == ""
+    assert set(sam.companies.values_list("code", flat=True)) == {"USMF", "DEMF"}
+    assert ">sam<" not in listing
+
+
+def test_staff_of_both_companies_administer_the_employee_of_two(sam, usmf, demf):
+    both = staff_of("bea", usmf, demf)
+    client = client_of(both)
+    url = reverse("admin:intercompany_employee_change", args=[sam.pk])
+
+    response = client.post(url, {
+        "username": "sam", "email": "sam@example.com", "companies": [usmf.pk, demf.pk],
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+    })
+
+    assert response.status_code == 302
+    sam.refresh_from_db()
+    assert sam.email == "sam@example.com"
+    assert set(sam.companies.values_list("code", flat=True)) == {"USMF", "DEMF"}
+
+
+def test_staff_still_administer_their_own_clerks_and_keep_them_in_a_company(usmf, demf, alice):
+    gus = staff_of("gus", usmf)
+    client = client_of(gus)
+    url = reverse("admin:intercompany_employee_change", args=[alice.pk])
+
+    emptied = client.post(url, {
+        "username": "alice", "email": "alice@example.com", "companies": [],
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+    })
+    saved = client.post(url, {
+        "username": "alice", "email": "alice@example.com", "companies": [usmf.pk],
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+    })
+
+    assert emptied.status_code == 200 and "This field is required" in emptied.content.decode()
+    assert saved.status_code == 302
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.com"
+    assert list(alice.companies.values_list("code", flat=True)) == ["USMF"]
+
+
+def test_the_memberships_a_staff_member_cannot_see_are_kept_when_they_save(
+    rf, usmf, demf, alice
+):
+    """Defence in depth: should an employee gain a company the staff member does not work for
+    between the page and the save, the save keeps it."""
+    from django.contrib.admin.sites import site
+
+    from intercompany.admin import EmployeeAdmin
+
+    gus = staff_of("gus", usmf)
+    model_admin = EmployeeAdmin(Employee, site)
+    request = rf.post("/")
+    request.user = gus
+    form_class = model_admin.get_form(request, alice, change=True)
+    form = form_class(instance=alice, data={
+        "username": "alice", "companies": [usmf.pk], "is_active": "on",
+        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+    })
+    assert form.is_valid(), form.errors
+    alice.companies.add(demf)  # meanwhile, a superuser adds DEMF
+
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    model_admin.save_related(request, form, [], change=True)
+
+    assert set(alice.companies.values_list("code", flat=True)) == {"USMF", "DEMF"}
