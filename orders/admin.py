@@ -91,6 +91,35 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         "created_at", "updated_at",
     )
 
+    actions = ["cancel_selected"]
+
+    # Orders are never deleted, by staff or superusers: a deleted leg breaks its chain and the
+    # history that points to it. They are cancelled (the database refuses a deletion as well:
+    # orders/db_guards.py).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected orders", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        cancelled, refused = [], []
+        # The queryset is the admin's, already scoped to the staff member's companies; the
+        # service checks each order again.
+        for order in queryset.select_related("company"):
+            if order.is_cancelled:
+                continue
+            try:
+                services.cancel_order(order=order, employee=request.user)
+            except IntercompanyError as error:
+                refused.append(f"{order.number}: {error}")
+            else:
+                cancelled.append(order.number)
+        if cancelled:
+            messages.success(request, f"Cancelled {', '.join(cancelled)}.")
+        elif not refused:
+            messages.info(request, "The selected orders were already cancelled.")
+        for line in refused:
+            messages.error(request, line)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()

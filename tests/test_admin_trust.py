@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from intercompany.admin_scoping import RELATIONSHIP_ADMINISTRATORS_GROUP
 from intercompany.models import Employee
-from tests.conftest import make_employee
+from tests.conftest import make_employee, order_state
 
 
 def staff_of(username, *companies, group=False):
@@ -139,3 +139,80 @@ def test_the_memberships_a_staff_member_cannot_see_are_kept_when_they_save(
     model_admin.save_related(request, form, [], change=True)
 
     assert set(alice.companies.values_list("code", flat=True)) == {"USMF", "DEMF"}
+
+
+# -- 2. orders are cancelled, never deleted -----------------------------------------------------
+
+
+@pytest.fixture
+def chain(alice, usmf, demf, relationship, external_customer):
+    from tests.fixtures_web import make_chain
+
+    return make_chain(employee=alice, customer=external_customer, relationship=relationship,
+                      customer_requisition="PO-7781")
+
+
+@pytest.mark.parametrize("model_name", ["salesorder", "purchaseorder"])
+def test_the_admin_offers_no_deletion_of_orders_even_to_a_superuser(model_name, admin, chain):
+    from orders.models import OrderChain
+
+    client = client_of(admin)
+    order = chain.original if model_name == "salesorder" else chain.purchase
+    before = order_state()
+
+    page = client.get(reverse(f"admin:orders_{model_name}_change", args=[order.pk]))
+    single = client.post(reverse(f"admin:orders_{model_name}_delete", args=[order.pk]),
+                         {"post": "yes"})
+    bulk = client.post(reverse(f"admin:orders_{model_name}_changelist"), {
+        "action": "delete_selected", "_selected_action": [order.pk], "post": "yes",
+    })
+    listing = client.get(reverse(f"admin:orders_{model_name}_changelist")).content.decode()
+
+    assert single.status_code == 403
+    assert bulk.status_code in (200, 302)
+    assert order_state() == before
+    assert OrderChain.objects.get(pk=chain.original.chain_id)
+    assert "deletelink" not in page.content.decode()
+    assert 'value="delete_selected"' not in listing
+    assert 'value="cancel_selected"' in listing
+
+
+@pytest.mark.parametrize("model_name", ["salesorder", "purchaseorder"])
+def test_the_database_refuses_a_raw_delete_of_an_order(model_name, chain):
+    from django.db import IntegrityError, connection, transaction
+
+    from orders.models import PurchaseOrder, SalesOrder
+
+    model = SalesOrder if model_name == "salesorder" else PurchaseOrder
+    before = order_state()
+
+    with pytest.raises(IntegrityError, match="Orders are never deleted"):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+    with pytest.raises(IntegrityError, match="Orders are never deleted"):
+        with transaction.atomic():
+            # The ORM's delete of a leg nothing else points to (the collector's own PROTECT
+            # checks pass for the intercompany sales order).
+            model.objects.filter(pk=chain.mirror.pk if model is SalesOrder
+                                 else chain.purchase.pk)._raw_delete(connection.alias)
+
+    assert order_state() == before
+
+
+def test_the_cancel_action_cancels_through_the_services_only_the_staff_members_orders(
+    chain, usmf, demf, admin
+):
+    from orders.models import OrderStatus, SalesOrder
+
+    dora = staff_of("dora", demf)
+    url = reverse("admin:orders_salesorder_changelist")
+    client_of(dora).post(url, {
+        "action": "cancel_selected", "_selected_action": [chain.original.pk, chain.mirror.pk],
+    })
+
+    assert SalesOrder.objects.get(pk=chain.original.pk).status == OrderStatus.OPEN
+    mirror = SalesOrder.objects.get(pk=chain.mirror.pk)
+    assert mirror.status == OrderStatus.CANCELLED
+    assert mirror.history.first().history_user == dora
+    assert mirror.history.first().history_company == demf
