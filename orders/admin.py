@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from intercompany.admin_history import LabelledHistoryMixin
 from intercompany.admin_scoping import CompanyScopedAdminMixin
 from intercompany.exceptions import IntercompanyError
 from orders import services
@@ -76,7 +77,7 @@ class OrderAdminForm(forms.ModelForm):
                 self.add_error(party_field, str(error))
 
 
-class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdmin):
     form = OrderAdminForm
     list_filter = ("company", "status")
     list_per_page = 50

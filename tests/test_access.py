@@ -475,18 +475,21 @@ def test_only_superusers_and_the_named_group_change_trading_relationships(world,
     relationship.refresh_from_db()
     assert relationship.active
 
-    # In the group "Trading relationship administrators": may change it.
+    # In the group "Trading relationship administrators": may change the purchase order policy
+    # of USMF, the company sam works for; the active switch concerns DEMF too and stays as it was.
     sam.groups.add(Group.objects.get(name=RELATIONSHIP_ADMINISTRATORS_GROUP))
-    assert sam_client.post(url, switches).status_code == 302
+    assert sam_client.post(url, {**switches, "purchase_policy_syncs_original_sales_order": ""}
+                           ).status_code == 302
     relationship.refresh_from_db()
-    assert not relationship.active
+    assert relationship.active
+    assert not relationship.purchase_policy_syncs_original_sales_order
 
     # A superuser may too.
     admin_client = Client()
     admin_client.force_login(admin)
-    assert admin_client.post(url, {**switches, "active": "on"}).status_code == 302
+    assert admin_client.post(url, {**switches, "active": ""}).status_code == 302
     relationship.refresh_from_db()
-    assert relationship.active
+    assert not relationship.active and relationship.purchase_policy_syncs_original_sales_order
 
 
 @pytest.mark.django_db

@@ -216,3 +216,93 @@ def test_the_cancel_action_cancels_through_the_services_only_the_staff_members_o
     assert mirror.status == OrderStatus.CANCELLED
     assert mirror.history.first().history_user == dora
     assert mirror.history.first().history_company == demf
+
+
+# -- 3. a company changes only its own policy ---------------------------------------------------
+
+
+SWITCHES_ALL_ON = {
+    "active": "on", "purchase_policy_syncs_original_sales_order": "on",
+    "purchase_policy_syncs_intercompany_sales_order": "on",
+    "sales_policy_syncs_intercompany_purchase_order": "on",
+}
+
+
+def test_a_relationship_administrator_of_the_selling_company_changes_only_its_sales_order_policy(
+    relationship, demf
+):
+    rita = staff_of("rita", demf, group=True)
+    client = client_of(rita)
+    url = reverse("admin:intercompany_tradingrelationship_change", args=[relationship.pk])
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {key: "" for key in SWITCHES_ALL_ON} | {
+        "sales_policy_syncs_intercompany_purchase_order": "on"})
+    followed = client.get(response["Location"]).content.decode()
+
+    assert response.status_code == 302
+    relationship.refresh_from_db()
+    assert relationship.active
+    assert relationship.purchase_policy_syncs_original_sales_order
+    assert relationship.purchase_policy_syncs_intercompany_sales_order
+    assert relationship.sales_policy_syncs_intercompany_purchase_order
+    assert relationship.history.first().history_company == demf
+    # The form says which switches are read only, and why.
+    assert 'name="sales_policy_syncs_intercompany_purchase_order"' in page
+    assert 'name="purchase_policy_syncs_original_sales_order"' not in page
+    assert 'name="active"' not in page
+    assert ("Read only for you: the purchase order policy belongs to USMF, the buying company: "
+            "only its employees change") in page
+    assert "the active switch concerns both companies: only an employee of both USMF and DEMF"\
+        in page
+    assert ("Sales order policy of DEMF: “Customer information, intercompany purchase order ↔ "
+            "intercompany sales order” switched on.") in followed
+
+
+def test_the_service_refuses_a_switch_of_the_other_companys_policy(relationship, jonas, alice):
+    from intercompany.exceptions import NotAllowedError
+    from intercompany.services import update_trading_relationship
+
+    with pytest.raises(NotAllowedError, match="purchase order policy belongs to USMF"):
+        update_trading_relationship(relationship=relationship, employee=jonas,
+                                    sales_policy_syncs_intercompany_purchase_order=True,
+                                    purchase_policy_syncs_original_sales_order=False)
+    with pytest.raises(NotAllowedError, match="active switch concerns both companies"):
+        update_trading_relationship(relationship=relationship, employee=alice, active=False)
+
+    relationship.refresh_from_db()
+    assert relationship.active and relationship.purchase_policy_syncs_original_sales_order
+    assert not relationship.sales_policy_syncs_intercompany_purchase_order
+    assert relationship.history.count() == 1
+
+
+def test_an_administrator_of_both_companies_changes_the_active_switch(relationship, usmf, demf):
+    both = staff_of("bea", usmf, demf, group=True)
+
+    response = client_of(both).post(
+        reverse("admin:intercompany_tradingrelationship_change", args=[relationship.pk]),
+        {**SWITCHES_ALL_ON, "active": ""},
+    )
+
+    assert response.status_code == 302
+    relationship.refresh_from_db()
+    assert not relationship.active and relationship.sales_policy_syncs_intercompany_purchase_order
+
+
+def test_a_relationship_is_created_only_by_an_employee_of_both_companies(usmf, demf, gbsi):
+    from intercompany.exceptions import NotAllowedError
+    from intercompany.models import TradingRelationship
+    from intercompany.services import create_trading_relationship
+
+    rita = staff_of("rita", demf, gbsi, group=True)
+    with pytest.raises(NotAllowedError):
+        create_trading_relationship(buying_company=usmf, selling_company=demf, employee=rita)
+    response = client_of(rita).post(reverse("admin:intercompany_tradingrelationship_add"), {
+        "buying_company": usmf.pk, "selling_company": demf.pk, **SWITCHES_ALL_ON,
+    })
+    one_company = staff_of("dora", demf, group=True)
+
+    assert response.status_code == 200
+    assert not TradingRelationship.objects.exists()
+    assert client_of(one_company).get(
+        reverse("admin:intercompany_tradingrelationship_add")).status_code == 403
