@@ -13,10 +13,10 @@ from simple_history.models import HistoricalRecords
 
 from intercompany.history import ChangeRecord
 from intercompany.switches import POLICY_FIELDS, SWITCH_BY_FIELD
-from intercompany.validators import reject_control_characters
+from intercompany.validators import TextRulesMixin, reject_control_characters
 
 
-class Company(models.Model):
+class Company(TextRulesMixin, models.Model):
     """A legal entity of the group, e.g. ``USMF`` Contoso Entertainment USA."""
 
     code = models.CharField(
@@ -39,7 +39,7 @@ class Company(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Employee(AbstractUser):
+class Employee(TextRulesMixin, AbstractUser):
     """A user who works for one or more companies and acts for one of them at a time."""
 
     companies = models.ManyToManyField(
@@ -64,7 +64,7 @@ class Employee(AbstractUser):
         return self.companies.filter(pk=company.pk).exists()
 
 
-class TradingAccount(models.Model):
+class TradingAccount(TextRulesMixin, models.Model):
     """Common shape of customer and vendor accounts: an account number within one company,
     optionally representing another company of the group (an intercompany account)."""
 

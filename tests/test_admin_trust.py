@@ -306,3 +306,78 @@ def test_a_relationship_is_created_only_by_an_employee_of_both_companies(usmf, d
     assert not TradingRelationship.objects.exists()
     assert client_of(one_company).get(
         reverse("admin:intercompany_tradingrelationship_add")).status_code == 403
+
+
+# -- 4. invisible formatting characters ---------------------------------------------------------
+
+
+def test_a_right_to_left_override_in_the_customer_requisition_is_refused_on_every_screen(
+    chain, alice_client, admin
+):
+    from django.core.exceptions import ValidationError
+
+    from orders.services import update_customer_information
+
+    spoof = "PO-\u202e1877"  # displays as "PO-7781"
+    message = ("Customer requisition contains an invisible character, U+202E RIGHT-TO-LEFT "
+               "OVERRIDE, at position 4.")
+    before = order_state()
+
+    clerk = alice_client.post(reverse("orders:sales-order-edit", args=[chain.original.pk]), {
+        "customer_reference": "", "customer_requisition": spoof, "version": chain.original.version,
+    })
+    in_admin = client_of(admin).post(
+        reverse("admin:orders_salesorder_change", args=[chain.original.pk]),
+        {"customer_reference": "", "customer_requisition": spoof, "status": "open",
+         "opened_version": chain.original.version},
+    )
+    with pytest.raises(ValidationError) as refused:
+        update_customer_information(order=chain.original, employee=admin,
+                                    customer_requisition=spoof)
+
+    assert clerk.status_code == 200 and message in clerk.content.decode()
+    assert in_admin.status_code == 200 and message in in_admin.content.decode()
+    assert refused.value.message_dict == {"customer_requisition": [message]}
+    assert order_state() == before
+
+
+@pytest.mark.parametrize("value", [
+    "Crème brûlée, Ærøskøbing", "東京の注文", "طلب شراء", "می\u200cخواهم",
+    "👨\u200d👩\u200d👧 party", "👍🏽", "🇩🇪", "e\u0301t\u00e9",
+])
+def test_accents_other_scripts_and_emoji_stay_accepted(chain, alice_client, value):
+    response = alice_client.post(reverse("orders:sales-order-edit", args=[chain.original.pk]), {
+        "customer_reference": value, "customer_requisition": "PO-1",
+        "version": chain.original.version,
+    })
+
+    assert response.status_code == 302
+    chain.refresh()
+    assert chain.original.customer_reference == chain.purchase.customer_reference == value
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u2066", "\ufeff", "\u200e", "\u00ad", "\u2060"])
+def test_format_characters_are_refused_in_every_text_field_of_the_admin(usmf, admin, char):
+    from intercompany.models import Company, Customer
+
+    client = client_of(admin)
+    company = client.post(reverse("admin:intercompany_company_add"),
+                          {"code": "ZZ01", "name": f"Contoso{char} Ltd"})
+    customer = client.post(reverse("admin:intercompany_customer_add"),
+                           {"company": usmf.pk, "account": f"C{char}1", "name": "Northwind"})
+    employee = client.post(
+        reverse("admin:intercompany_employee_change", args=[admin.pk]),
+        {"username": "admin", "first_name": f"A{char}da", "last_name": "Admin",
+         "email": "", "is_active": "on", "is_staff": "on", "is_superuser": "on",
+         "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )
+
+    name = f"U+{ord(char):04X}"
+    assert company.status_code == customer.status_code == employee.status_code == 200
+    assert f"Name contains an invisible character, {name}" in company.content.decode()
+    assert f"Account contains an invisible character, {name}" in customer.content.decode()
+    assert f"First name contains an invisible character, {name}" in employee.content.decode()
+    assert not Company.objects.filter(code="ZZ01").exists()
+    assert not Customer.objects.exists()
+    admin.refresh_from_db()
+    assert admin.first_name == "Ada"
