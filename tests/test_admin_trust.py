@@ -381,3 +381,74 @@ def test_format_characters_are_refused_in_every_text_field_of_the_admin(usmf, ad
     assert not Customer.objects.exists()
     admin.refresh_from_db()
     assert admin.first_name == "Ada"
+
+
+# -- 6. headers: Content-Security-Policy and Cache-Control ---------------------------------------
+
+
+def _admin_pages(chain, admin):
+    rel = chain.relationship
+    return [
+        reverse("admin:index"),
+        reverse("admin:intercompany_tradingrelationship_change", args=[rel.pk]),
+        reverse("admin:intercompany_tradingrelationship_history", args=[rel.pk]),
+        reverse("admin:intercompany_employee_change", args=[admin.pk]),
+        reverse("admin:intercompany_employee_add"),
+        reverse("admin:orders_salesorder_changelist"),
+        reverse("admin:orders_salesorder_change", args=[chain.original.pk]),
+        reverse("admin:orders_purchaseorder_add"),
+        reverse("admin:orders_salesorder_history", args=[chain.original.pk]),
+        reverse("admin:orders_salesorder_simple_history",
+                args=[chain.original.pk, chain.original.history.last().pk]),
+        reverse("admin:auth_user_password_change", args=[admin.pk]),
+    ]
+
+
+def test_every_page_of_a_logged_in_employee_is_private_and_not_stored(chain, alice, admin):
+    clerk, administrator = client_of(alice), client_of(admin)
+    pages = [
+        (clerk, reverse("orders:sales-order-list")),
+        (clerk, reverse("orders:sales-order-detail", args=[chain.original.pk])),
+        (clerk, reverse("orders:sales-order-history", args=[chain.original.pk])),
+        (clerk, reverse("orders:overwrites-csv")),
+        (clerk, reverse("preferences")),
+        (clerk, reverse("orders:sales-order-detail", args=[10**9])),  # 404 page
+        *((administrator, url) for url in _admin_pages(chain, admin)),
+    ]
+
+    for client, url in pages:
+        response = client.get(url)
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= directives, (url, response.get("Cache-Control"))
+        assert "public" not in directives
+
+
+def test_every_page_sends_a_content_security_policy_without_inline_code(chain, alice, admin):
+    import re
+
+    clerk, administrator = client_of(alice), client_of(admin)
+    pages = [
+        (Client(), reverse("login")),
+        (Client(), reverse("admin:login")),
+        (clerk, reverse("orders:sales-order-detail", args=[chain.original.pk])),
+        (clerk, reverse("orders:sales-order-edit", args=[chain.original.pk])),
+        *((administrator, url) for url in _admin_pages(chain, admin)),
+    ]
+
+    for client, url in pages:
+        response = client.get(url)
+        policy = {
+            directive.split()[0]: directive.split()[1:]
+            for directive in response["Content-Security-Policy"].split(";")
+        }
+        assert policy["default-src"] == ["'self'"], url
+        assert policy["frame-ancestors"] == ["'none'"] and policy["object-src"] == ["'none'"]
+        assert "unsafe-inline" not in response["Content-Security-Policy"]
+        page = response.content.decode()
+        # Nothing the policy would refuse: every script from a file of the site, no inline
+        # script, no event handler attribute, no style attribute or element.
+        for script in re.findall(r"<script\b[^>]*>", page):
+            assert re.search(r'\bsrc="/(static/|admin/jsi18n/)', script), (url, script)
+        assert not re.search(r"<script\b[^>]*>\s*[^<\s]", page), url
+        assert not re.search(r"\son[a-z]+=", page), url
+        assert not re.search(r"\sstyle=", page) and "<style" not in page, url
