@@ -4,6 +4,8 @@ changing the other company's policy, malformed ids, headers and the company filt
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
@@ -452,3 +454,40 @@ def test_every_page_sends_a_content_security_policy_without_inline_code(chain, a
         assert not re.search(r"<script\b[^>]*>\s*[^<\s]", page), url
         assert not re.search(r"\son[a-z]+=", page), url
         assert not re.search(r"\sstyle=", page) and "<style" not in page, url
+
+
+# -- 5. malformed ids, 7. the company filter -----------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["abc", "1.5", "-1", "99999999999999999999999", "1%2500"])
+def test_a_malformed_id_in_an_admin_url_is_a_missing_record(chain, admin, bad):
+    client = client_of(admin)
+    pk = chain.original.pk
+
+    for url in (f"/admin/orders/salesorder/{bad}/history/",
+                f"/admin/orders/salesorder/{pk}/history/{bad}/",
+                f"/admin/orders/salesorder/{bad}/change/",
+                f"/admin/intercompany/employee/{bad}/password/",
+                f"/admin/intercompany/tradingrelationship/{bad}/history/"):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"customer_requisition": "X"}).status_code == 404, url
+
+
+def test_the_changelist_company_filter_lists_only_the_staff_members_companies(
+    chain, usmf, demf, gbsi
+):
+    nina = staff_of("nina", demf, gbsi)
+    client = client_of(nina)
+
+    for url in (reverse("admin:orders_salesorder_changelist"),
+                reverse("admin:intercompany_employee_changelist"),
+                reverse("admin:intercompany_customer_changelist"),
+                reverse("admin:intercompany_tradingrelationship_changelist")):
+        page = client.get(url).content.decode()
+        filters = page[page.index('id="changelist-filter"'):]
+        filters = filters[:filters.index("</nav>")]
+        assert "DEMF Contoso Germany" in filters and "GBSI Contoso UK" in filters, url
+        # No filter by a company of the staff member's (company, companies, buying company,
+        # selling company) offers USMF; an account representing USMF may be filtered by it.
+        assert not re.search(rf"(?<!represents_)company__id__exact={usmf.pk}\b", filters), url
+        assert f"companies__id__exact={usmf.pk}" not in filters, url
