@@ -491,3 +491,150 @@ def test_the_changelist_company_filter_lists_only_the_staff_members_companies(
         # selling company) offers USMF; an account representing USMF may be filtered by it.
         assert not re.search(rf"(?<!represents_)company__id__exact={usmf.pk}\b", filters), url
         assert f"companies__id__exact={usmf.pk}" not in filters, url
+
+
+# -- issue 11's administrator details -------------------------------------------------------------
+
+
+def test_a_superuser_who_follows_view_site_acts_for_any_company_of_the_group(
+    chain, admin, usmf, demf, gbsi
+):
+    client = client_of(admin)
+
+    admin_index = client.get(reverse("admin:index")).content.decode()
+    landing = client.get("/", follow=True)
+    switched = client.post(reverse("orders:company-switch"),
+                           {"company": "USMF", "next": reverse("orders:sales-order-list")},
+                           follow=True)
+    mirror = client.get(reverse("orders:sales-order-detail", args=[chain.mirror.pk]))
+
+    assert 'href="/"' in admin_index  # "View site"
+    assert landing.status_code == 200
+    page = landing.content.decode()
+    assert "You do not work for any company yet" not in page
+    for company in ("USMF Contoso Entertainment USA", "DEMF Contoso Germany", "GBSI Contoso UK"):
+        assert company in page  # every company of the group in the "Acting for" list
+    assert chain.mirror.number in page  # the first company by code: DEMF
+    assert switched.status_code == 200 and chain.original.number in switched.content.decode()
+    assert mirror.status_code == 200
+
+
+def _opened_version(page: str) -> int:
+    return int(re.search(r'name="opened_version" value="(\d+)"', page).group(1))
+
+
+def test_revert_to_an_old_version_is_an_edit_synced_along_the_chain_and_attributed(
+    chain, alice, admin, usmf
+):
+    from orders.services import update_customer_information
+
+    update_customer_information(order=chain.original, employee=alice,
+                                customer_requisition="PO-9000")
+    first = chain.original.history.earliest("history_date")
+    url = reverse("admin:orders_salesorder_simple_history", args=[chain.original.pk, first.pk])
+    client = client_of(admin)
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {
+        "customer_reference": first.customer_reference,
+        "customer_requisition": first.customer_requisition, "status": "open",
+        "opened_version": _opened_version(page),
+    })
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    chain.refresh()
+    assert (chain.original.customer_requisition == chain.purchase.customer_requisition
+            == "PO-7781")
+    latest = chain.original.history.latest("history_date")
+    assert latest.history_user == admin and latest.history_company == usmf
+    assert chain.purchase.history.latest("history_date").history_source_number == (
+        chain.original.number)
+
+
+def test_a_revert_page_opened_before_another_edit_is_refused_as_stale(chain, alice, admin):
+    from orders.services import update_customer_information
+
+    first = chain.original.history.earliest("history_date")
+    url = reverse("admin:orders_salesorder_simple_history", args=[chain.original.pk, first.pk])
+    client = client_of(admin)
+    page = client.get(url).content.decode()
+    update_customer_information(order=chain.original, employee=alice,
+                                customer_requisition="PO-9000")
+    before = order_state()
+
+    response = client.post(url, {
+        "customer_reference": "Reverted", "customer_requisition": "PO-7781", "status": "open",
+        "opened_version": _opened_version(page),
+    })
+
+    assert response.status_code == 200
+    assert "was changed by someone else after you opened it" in response.content.decode()
+    assert order_state() == before
+
+
+def test_a_revert_of_a_relationship_changes_only_the_reverting_companys_policy(
+    relationship, admin, demf
+):
+    from intercompany.services import update_trading_relationship
+
+    update_trading_relationship(relationship=relationship, employee=admin,
+                                purchase_policy_syncs_original_sales_order=False,
+                                sales_policy_syncs_intercompany_purchase_order=True)
+    first = relationship.history.earliest("history_date")
+    rita = staff_of("rita", demf, group=True)
+    url = reverse("admin:intercompany_tradingrelationship_simple_history",
+                  args=[relationship.pk, first.pk])
+
+    response = client_of(rita).post(url, {
+        "active": "on", "purchase_policy_syncs_original_sales_order": "on",
+        "purchase_policy_syncs_intercompany_sales_order": "on",
+        "sales_policy_syncs_intercompany_purchase_order": "",
+    })
+
+    assert response.status_code == 302
+    relationship.refresh_from_db()
+    assert not relationship.purchase_policy_syncs_original_sales_order  # USMF's: untouched
+    assert not relationship.sales_policy_syncs_intercompany_purchase_order  # DEMF's: reverted
+    assert relationship.history.latest("history_date").history_user == rita
+
+
+def test_the_order_admin_shows_the_role_and_links_the_chain_where_the_viewer_may_go(
+    chain, demf, admin
+):
+    dora = staff_of("dora", demf)
+    listing = client_of(admin).get(reverse("admin:orders_salesorder_changelist")).content.decode()
+    mirror_page = client_of(dora).get(
+        reverse("admin:orders_salesorder_change", args=[chain.mirror.pk])).content.decode()
+    admin_page = client_of(admin).get(
+        reverse("admin:orders_salesorder_change", args=[chain.mirror.pk])).content.decode()
+
+    assert "original sales order" in listing and "intercompany sales order" in listing
+    assert "icon-no.svg" not in listing  # no "intercompany: False" for an original sales order
+    # DEMF's staff: their own order marked, USMF's orders named but not linked.
+    assert f"<strong>{chain.mirror.number} (intercompany sales order, DEMF)</strong>" in mirror_page
+    assert f"<li>{chain.original.number} (original sales order, USMF)</li>" in mirror_page
+    assert (f"<li>{chain.purchase.number} (intercompany purchase order, USMF)</li>"
+            in mirror_page)
+    # A superuser: links to every other order of the chain.
+    original_url = reverse("admin:orders_salesorder_change", args=[chain.original.pk])
+    purchase_url = reverse("admin:orders_purchaseorder_change", args=[chain.purchase.pk])
+    assert f'<a href="{original_url}">{chain.original.number} (original sales order' in admin_page
+    assert f'<a href="{purchase_url}">{chain.purchase.number}' in admin_page
+
+
+def test_the_history_pages_name_the_columns_as_users_know_them(chain, relationship, admin):
+    client = client_of(admin)
+
+    relationship_history = client.get(reverse(
+        "admin:intercompany_tradingrelationship_history", args=[relationship.pk])).content.decode()
+    order_history = client.get(reverse(
+        "admin:orders_salesorder_history", args=[chain.original.pk])).content.decode()
+
+    head = relationship_history[relationship_history.index("<thead>"):]
+    head = head[:head.index("</thead>")]
+    assert "purchase_policy_syncs" not in head
+    assert ("Customer information, intercompany purchase order ↔ intercompany sales order "
+            "(sales order policy)") in head
+    assert ("Customer information, intercompany purchase order ↔ intercompany sales order "
+            "(purchase order policy)") in head
+    assert "Customer requisition" in order_history and "customer_requisition" not in order_history
