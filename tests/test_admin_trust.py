@@ -638,3 +638,34 @@ def test_the_history_pages_name_the_columns_as_users_know_them(chain, relationsh
     assert ("Customer information, intercompany purchase order ↔ intercompany sales order "
             "(purchase order policy)") in head
     assert "Customer requisition" in order_history and "customer_requisition" not in order_history
+
+
+def test_one_wording_for_the_switches_everywhere(chain, alice_client, admin):
+    from django.conf import settings
+
+    from intercompany.models import TradingRelationship
+    from intercompany.switches import SWITCHES
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    form = client_of(admin).get(reverse(
+        "admin:intercompany_tradingrelationship_change", args=[chain.relationship.pk])
+    ).content.decode()
+    listing = client_of(admin).get(
+        reverse("admin:intercompany_tradingrelationship_changelist")).content.decode()
+    panel = alice_client.get(
+        reverse("orders:purchase-order-detail", args=[chain.purchase.pk])).content.decode()
+
+    for switch in SWITCHES:
+        label = str(switch.label)
+        assert TradingRelationship._meta.get_field(switch.field).verbose_name == label
+        assert f"*R*: \"{label}\"" in readme
+        assert label in form
+        assert str(switch.qualified_label) in listing
+        assert (f"{switch.policy} of {switch.owner(chain.relationship).code} "
+                f"(the {switch.owner_role}): “{label}”") in panel
+    # The sales order policy's switch is off by default: the refusal names it the same way.
+    assert ("Not copied: the sales order policy of DEMF has “Customer information, intercompany "
+            "purchase order ↔ intercompany sales order” switched off.") in panel
+    for page in (readme, form, listing, panel):
+        assert "Customer information: " not in page  # the admin's former wording
+        assert "order → intercompany sales order\"" not in page
