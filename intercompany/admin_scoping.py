@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
@@ -134,4 +135,10 @@ class CompanyScopedAdminMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._check_visible(request, object_id)
         version_id = object_id_or_404(version_id)
+        # django-simple-history hides the revert button from those who may not change the
+        # record, but saves a posted revert all the same: refuse it as the change form would.
+        if request.method == "POST" and not self.has_change_permission(
+            request, self.get_object(request, object_id)
+        ):
+            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)

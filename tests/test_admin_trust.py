@@ -669,3 +669,36 @@ def test_one_wording_for_the_switches_everywhere(chain, alice_client, admin):
     for page in (readme, form, listing, panel):
         assert "Customer information: " not in page  # the admin's former wording
         assert "order → intercompany sales order\"" not in page
+
+
+@pytest.mark.parametrize("target", ["relationship", "order"])
+def test_a_revert_needs_the_right_to_change_the_record(relationship, chain, demf, target):
+    """The history's revert page is shown read only to staff without the change right (or, for
+    relationships, outside the named group); posting it anyway changes nothing."""
+    from intercompany.services import update_trading_relationship
+
+    viewer = staff_of("vera", demf)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    if target == "relationship":
+        update_trading_relationship(relationship=relationship, employee=None,
+                                    sales_policy_syncs_intercompany_purchase_order=True)
+        record = relationship
+        data = {"sales_policy_syncs_intercompany_purchase_order": ""}  # the first version
+        url_name = "admin:intercompany_tradingrelationship_simple_history"
+    else:
+        record = chain.mirror
+        data = {"customer_reference": "Reverted", "customer_requisition": "REVERTED",
+                "status": "open", "opened_version": chain.mirror.version}
+        url_name = "admin:orders_salesorder_simple_history"
+    url = reverse(url_name, args=[record.pk, record.history.earliest("history_date").pk])
+    client = client_of(viewer)
+    before = order_state()
+    switches = list(type(relationship).objects.values_list())
+
+    page = client.get(url)
+    posted = client.post(url, data)
+
+    assert page.status_code == 200
+    assert posted.status_code == 403
+    assert order_state() == before
+    assert list(type(relationship).objects.values_list()) == switches
