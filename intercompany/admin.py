@@ -1,19 +1,24 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from intercompany.admin_history import LabelledHistoryMixin
 from intercompany.admin_scoping import (
     CompanyScopedAdminMixin,
+    administrable_employees,
     companies_of,
     may_administer_relationships,
 )
+from intercompany.exceptions import NotAllowedError
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
 from intercompany.services import create_trading_relationship, update_trading_relationship
+from intercompany.switches import SWITCHES, PolicyRights
 
 
 @admin.register(Company)
@@ -58,15 +63,13 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
     )
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # Not the mixin's "any company is theirs": an employee of USMF and DEMF is administered
+        # by superusers only (and by staff of both), never by DEMF's staff, who could otherwise
+        # set their password, log in as them and read USMF's orders.
+        queryset = UserAdmin.get_queryset(self, request)
         if request.user.is_superuser:
             return queryset
-        # A staff member administers the clerks of their companies and themselves, never an
-        # account with rights of its own (a superuser, another staff member): resetting its
-        # password or deactivating it would be taking those rights.
-        return queryset.filter(
-            Q(is_superuser=False, is_staff=False) | Q(pk=request.user.pk)
-        )
+        return administrable_employees(request.user, queryset)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -75,11 +78,30 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
             readonly += ["is_superuser", "is_staff", "groups", "user_permissions"]
         return readonly
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser and "companies" in form.base_fields:
+            # An employee of no company would leave the staff member's scope once saved.
+            form.base_fields["companies"].required = True
+        return form
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if db_field.name == "companies" and not request.user.is_superuser:
             field.queryset = companies_of(request.user)
         return field
+
+    def save_related(self, request, form, formsets, change):
+        # The form offers only the staff member's companies: without this, saving an employee
+        # would silently take them out of every other company. Read before the form's save.
+        kept = []
+        if change and not request.user.is_superuser:
+            kept = list(
+                form.instance.companies.exclude(pk__in=companies_of(request.user).values("pk"))
+            )
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.companies.add(*kept)
 
 
 class TradingAccountAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
@@ -107,6 +129,8 @@ class TradingRelationshipForm(forms.ModelForm):
             "intercompany_customer", *TradingRelationship.POLICY_FIELDS,
         )
 
+    user = None  # the employee using the form (set by the admin's get_form)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("intercompany_vendor", "intercompany_customer"):
@@ -116,88 +140,152 @@ class TradingRelationshipForm(forms.ModelForm):
                     " Leave empty to use the existing intercompany account or create one."
                 )
 
+    def clean(self):
+        cleaned = super().clean()
+        buyer, seller = cleaned.get("buying_company"), cleaned.get("selling_company")
+        user = self.user
+        if self.instance.pk is None and buyer and seller and user and not user.is_superuser:
+            ids = set(user.companies.values_list("pk", flat=True))
+            if not {buyer.pk, seller.pk} <= ids:
+                raise ValidationError(
+                    _("A trading relationship concerns both companies: only an employee of "
+                      "both %(buyer)s and %(seller)s, or a superuser, creates it.")
+                    % {"buyer": buyer.code, "seller": seller.code}
+                )
+        return cleaned
+
+
+def _switch_column(switch):
+    def column(self, obj):
+        return getattr(obj, switch.field)
+
+    column.__name__ = switch.field
+    return admin.display(boolean=True, description=switch.qualified_label)(column)
+
+
+POLICY_FIELDSETS = {
+    True: _("Purchase order policy (buying company)"),
+    False: _("Sales order policy (selling company)"),
+}
+
 
 @admin.register(TradingRelationship)
-class TradingRelationshipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
-    """Switches grouped by the policy (and company) that owns them."""
+class TradingRelationshipAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdmin):
+    """Switches grouped by the policy (and company) that owns them. Each company changes its
+    own policy; the active switch and the accounts need both (intercompany/switches.py)."""
 
     company_lookups = ("buying_company", "selling_company")
     form = TradingRelationshipForm
-    list_display = (
-        "__str__", "active", "purchase_policy_syncs_original_sales_order",
-        "purchase_policy_syncs_intercompany_sales_order",
-        "sales_policy_syncs_intercompany_purchase_order",
-    )
+    list_display = ("__str__", "active", *(f"switch_{s.field}" for s in SWITCHES))
     list_filter = ("active", "buying_company", "selling_company")
     search_fields = ("buying_company__code", "selling_company__code")
     list_select_related = ("buying_company", "selling_company")
     readonly_fields = ("intercompany_accounts",)
-    history_list_display = [
-        "active", "purchase_policy_syncs_original_sales_order",
-        "purchase_policy_syncs_intercompany_sales_order",
-        "sales_policy_syncs_intercompany_purchase_order", "history_company", "history_kind",
-    ]
+    history_list_display = ["active", *TradingRelationship.POLICY_FIELDS, "history_company",
+                            "history_kind"]
     fieldsets = (
         (
-            "Trading relationship",
+            _("Trading relationship"),
             {
                 "fields": ("buying_company", "selling_company", "active"),
-                "description": "The buying company purchases from the selling company.",
+                "description": _("The buying company purchases from the selling company."),
             },
         ),
         (
-            "Intercompany accounts",
+            _("Intercompany accounts"),
             {"fields": ("intercompany_vendor", "intercompany_customer", "intercompany_accounts")},
         ),
         (
-            "Purchase order policy (buying company)",
+            POLICY_FIELDSETS[True],
             {
-                "fields": (
-                    "purchase_policy_syncs_original_sales_order",
-                    "purchase_policy_syncs_intercompany_sales_order",
-                ),
-                "description": "Recommended: both on. The original sales order and the "
+                "fields": tuple(s.field for s in SWITCHES if s.owned_by_buyer),
+                "description": _("Recommended: both on. The original sales order and the "
                 "intercompany purchase order stay in step, and the intercompany purchase order "
-                "feeds the intercompany sales order.",
+                "feeds the intercompany sales order."),
             },
         ),
         (
-            "Sales order policy (selling company)",
+            POLICY_FIELDSETS[False],
             {
-                "fields": ("sales_policy_syncs_intercompany_purchase_order",),
-                "description": "With this on as well as the purchase order policy, an employee "
-                "of one company can overwrite what an employee of the other company entered: "
-                "the last edit wins on every order of the chain. Overwrites are listed on the "
-                "Overwrites page.",
+                "fields": tuple(s.field for s in SWITCHES if not s.owned_by_buyer),
+                "description": _("With this on as well as the purchase order policy, an "
+                "employee of one company can overwrite what an employee of the other company "
+                "entered: the last edit wins on every order of the chain. Overwrites are listed "
+                "on the Overwrites page."),
             },
         ),
     )
 
-    @admin.display(description="accounts")
+    @admin.display(description=_("accounts"))
     def intercompany_accounts(self, obj):
         if not obj or not obj.pk:
-            return "Created automatically when left empty."
+            return _("Created automatically when left empty.")
         vendor, customer = obj.intercompany_vendor, obj.intercompany_customer
         return format_html(
-            "Vendor <a href=\"{}\">{} {}</a> in {} represents {}.<br>"
-            "Customer <a href=\"{}\">{} {}</a> in {} represents {}.",
+            _("Vendor <a href=\"{}\">{} {}</a> in {} represents {}.<br>"
+              "Customer <a href=\"{}\">{} {}</a> in {} represents {}."),
             reverse("admin:intercompany_vendor_change", args=[vendor.pk]),
             vendor.account, vendor.name, obj.buying_company.code, obj.selling_company.code,
             reverse("admin:intercompany_customer_change", args=[customer.pk]),
             customer.account, customer.name, obj.selling_company.code, obj.buying_company.code,
         )
 
+    def _refusals(self, request, obj) -> dict[str, str]:
+        """The fields of ``obj`` the user may not change, with the reason (one query, cached
+        on the request for the page)."""
+        if obj is None or request.user.is_superuser:
+            return {}
+        cache = request.__dict__.setdefault("_relationship_refusals", {})
+        if obj.pk not in cache:
+            rights = PolicyRights.of(request.user, obj)
+            cache[obj.pk] = {
+                name: reason
+                for name in ("active", *TradingRelationship.POLICY_FIELDS)
+                if (reason := rights.refusal(name)) is not None
+            }
+        return cache[obj.pk]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             readonly += [
                 "buying_company", "selling_company", "intercompany_vendor",
-                "intercompany_customer",
+                "intercompany_customer", *self._refusals(request, obj),
             ]
         return readonly
 
+    def get_fieldsets(self, request, obj=None):
+        refusals = self._refusals(request, obj)
+        if not refusals or not self.has_change_permission(request, obj):
+            return self.fieldsets
+        fieldsets = []
+        for title, options in self.fieldsets:
+            reasons = []
+            for name in options["fields"]:
+                reason = refusals.get(name)
+                if reason and reason not in reasons:
+                    reasons.append(reason)
+            if reasons:
+                note = _("Read only for you: %(reasons)s.") % {"reasons": "; ".join(reasons)}
+                description = options.get("description")
+                options = {
+                    **options,
+                    "description": f"{note} {description}" if description else note,
+                }
+            fieldsets.append((title, options))
+        return fieldsets
+
     def has_add_permission(self, request):
-        return may_administer_relationships(request.user)
+        user = request.user
+        # A relationship concerns two companies: its creator works for both.
+        return may_administer_relationships(user) and (
+            user.is_superuser or user.companies.count() >= 2
+        )
 
     def has_change_permission(self, request, obj=None):
         return may_administer_relationships(request.user)
@@ -216,9 +304,17 @@ class TradingRelationshipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
             if name in data
         }
         if change:
-            saved = update_trading_relationship(
-                relationship=obj, employee=request.user, **switches
-            )
+            before = TradingRelationship.objects.get(pk=obj.pk)
+            try:
+                saved = update_trading_relationship(
+                    relationship=obj, employee=request.user, **switches
+                )
+            except NotAllowedError as error:
+                # The form showed these switches as read only: only a forged or raced post.
+                messages.error(request, str(error))
+                saved = before
+            for line in describe_switch_changes(before, saved):
+                messages.info(request, line)
         else:
             try:
                 saved = create_trading_relationship(
@@ -233,3 +329,32 @@ class TradingRelationshipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
                 # Lost a race with an identical request after the form validated.
                 raise ValidationError(error.messages) from error
         obj.__dict__.update(saved.__dict__)
+
+
+# The changelist's switch columns, headed "<name> (<policy>)": two switches share a name.
+for _switch in SWITCHES:
+    setattr(TradingRelationshipAdmin, f"switch_{_switch.field}", _switch_column(_switch))
+
+
+def describe_switch_changes(before, after) -> list[str]:
+    """One line per switch changed, named as everywhere else, e.g. "Purchase order policy of
+    USMF: “Customer information, original sales order ↔ intercompany purchase order” switched
+    off."""
+    lines = []
+    if before.active != after.active:
+        lines.append(
+            _("%(relationship)s: the trading relationship is now active.")
+            if after.active else _("%(relationship)s: the trading relationship is now inactive.")
+        )
+        lines[-1] = lines[-1] % {"relationship": after}
+    for switch in SWITCHES:
+        old, new = getattr(before, switch.field), getattr(after, switch.field)
+        if old != new:
+            state = _("switched on") if new else _("switched off")
+            lines.append(
+                _("%(Policy)s of %(company)s: “%(label)s” %(state)s.") % {
+                    "Policy": capfirst(switch.policy), "company": switch.owner(after).code,
+                    "label": switch.label, "state": state,
+                }
+            )
+    return lines

@@ -12,10 +12,11 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from intercompany.history import ChangeRecord
-from intercompany.validators import reject_control_characters
+from intercompany.switches import POLICY_FIELDS, SWITCH_BY_FIELD
+from intercompany.validators import TextRulesMixin, reject_control_characters
 
 
-class Company(models.Model):
+class Company(TextRulesMixin, models.Model):
     """A legal entity of the group, e.g. ``USMF`` Contoso Entertainment USA."""
 
     code = models.CharField(
@@ -38,7 +39,7 @@ class Company(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Employee(AbstractUser):
+class Employee(TextRulesMixin, AbstractUser):
     """A user who works for one or more companies and acts for one of them at a time."""
 
     companies = models.ManyToManyField(
@@ -63,7 +64,7 @@ class Employee(AbstractUser):
         return self.companies.filter(pk=company.pk).exists()
 
 
-class TradingAccount(models.Model):
+class TradingAccount(TextRulesMixin, models.Model):
     """Common shape of customer and vendor accounts: an account number within one company,
     optionally representing another company of the group (an intercompany account)."""
 
@@ -174,39 +175,27 @@ class TradingRelationship(models.Model):
         help_text="Only an active relationship creates intercompany orders and keeps their "
         "customer information in step. Deactivating it closes the trade route.",
     )
-    # Purchase order policy of the buying company.
+    # Purchase order policy of the buying company (names and help: intercompany/switches.py).
     purchase_policy_syncs_original_sales_order = models.BooleanField(
-        "Customer information: original sales order ↔ intercompany purchase order",
+        SWITCH_BY_FIELD["purchase_policy_syncs_original_sales_order"].label,
         default=True,
-        help_text="Purchase order policy (buying company). When on, a change of customer "
-        "reference or customer requisition on the original sales order is copied to the "
-        "intercompany purchase order, and a change on the intercompany purchase order is copied "
-        "back to the original sales order.",
+        help_text=SWITCH_BY_FIELD["purchase_policy_syncs_original_sales_order"].help_text,
     )
     purchase_policy_syncs_intercompany_sales_order = models.BooleanField(
-        "Customer information: intercompany purchase order → intercompany sales order",
+        SWITCH_BY_FIELD["purchase_policy_syncs_intercompany_sales_order"].label,
         default=True,
-        help_text="Purchase order policy (buying company). When on, a change on the "
-        "intercompany purchase order is copied to the intercompany sales order of the selling "
-        "company.",
+        help_text=SWITCH_BY_FIELD["purchase_policy_syncs_intercompany_sales_order"].help_text,
     )
     # Sales order policy of the selling company.
     sales_policy_syncs_intercompany_purchase_order = models.BooleanField(
-        "Customer information: intercompany sales order → intercompany purchase order",
+        SWITCH_BY_FIELD["sales_policy_syncs_intercompany_purchase_order"].label,
         default=False,
-        help_text="Sales order policy (selling company). When on, a change on the intercompany "
-        "sales order is copied to the intercompany purchase order of the buying company (and "
-        "from there to the original sales order if the buying company's first switch is on). "
-        "With every switch on, the last edit by either company wins on every order.",
+        help_text=SWITCH_BY_FIELD["sales_policy_syncs_intercompany_purchase_order"].help_text,
     )
 
     history = HistoricalRecords(bases=[ChangeRecord])
 
-    POLICY_FIELDS = (
-        "purchase_policy_syncs_original_sales_order",
-        "purchase_policy_syncs_intercompany_sales_order",
-        "sales_policy_syncs_intercompany_purchase_order",
-    )
+    POLICY_FIELDS = POLICY_FIELDS
 
     class Meta:
         ordering = ["buying_company__code", "selling_company__code"]
@@ -260,6 +249,4 @@ class TradingRelationship(models.Model):
 
     def policy_owner(self, field_name: str) -> Company:
         """The company whose policy a switch belongs to."""
-        if field_name.startswith("purchase_policy_"):
-            return self.buying_company
-        return self.selling_company
+        return SWITCH_BY_FIELD[field_name].owner(self)

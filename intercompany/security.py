@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 
 log = logging.getLogger("intercompany.security")
 
@@ -147,3 +148,22 @@ class RefusalLogMiddleware:
         if isinstance(exception, (PermissionDenied, Http404)):
             request._refused_by = exception
         return None  # Django turns it into the 403/404 page as usual
+
+
+# -- pages of a logged-in employee --------------------------------------------------------------
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a logged-in employee: a shared
+    computer's back button, the browser's disk cache or a proxy keep nothing of the previous
+    clerk's orders. Static files (served by WhiteNoise before this runs) stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

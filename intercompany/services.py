@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
+from intercompany.exceptions import NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
+from intercompany.switches import PolicyRights
 
 
 def _intercompany_account(model, *, company: Company, represents: Company, given=None):
@@ -67,10 +70,20 @@ def create_trading_relationship(
 
     Links the given intercompany vendor and customer accounts, or creates them (``IC-<code>``).
     Refuses a company trading with itself, a second relationship for the same pair and an
-    account that already represents another company.
+    account that already represents another company. A relationship concerns both companies:
+    ``employee``, unless a superuser (or None, the system), must work for both
+    (``NotAllowedError``).
     """
     if buying_company.pk == selling_company.pk:
         raise ValidationError({"selling_company": "A company cannot trade with itself."})
+    if employee is not None and not employee.is_superuser:
+        ids = set(employee.companies.values_list("pk", flat=True))
+        if not {buying_company.pk, selling_company.pk} <= ids:
+            raise NotAllowedError(
+                _("A trading relationship concerns both companies: only an employee of both "
+                  "%(buyer)s and %(seller)s, or a superuser, creates it.")
+                % {"buyer": buying_company.code, "seller": selling_company.code}
+            )
     with transaction.atomic():
         if TradingRelationship.objects.filter(
             buying_company=buying_company, selling_company=selling_company
@@ -133,6 +146,11 @@ def update_trading_relationship(
     Switching never copies anything by itself; it governs the edits that follow. The history row
     names the company whose policy changed (the buying company for the purchase order policy,
     the selling company for the sales order policy; none when both changed at once).
+
+    Each company sets its own policy: ``employee``, unless a superuser (or None, the system),
+    changes only the switches of the policy of a company they work for, and the active switch
+    only when they work for both companies. Otherwise ``NotAllowedError`` names the first switch
+    refused, and nothing is changed.
     """
     allowed = {"active", *TradingRelationship.POLICY_FIELDS}
     unknown = set(changes) - allowed
@@ -143,6 +161,14 @@ def update_trading_relationship(
         changed = [name for name, value in changes.items() if getattr(locked, name) != bool(value)]
         if not changed:
             return locked
+        rights = PolicyRights.of(employee, locked)
+        for name in changed:
+            reason = rights.refusal(name)
+            if reason is not None:
+                raise NotAllowedError(
+                    _("%(relationship)s was not changed: %(reason)s.")
+                    % {"relationship": locked, "reason": reason}
+                )
         for name in changed:
             setattr(locked, name, bool(changes[name]))
         owners = {locked.policy_owner(name).pk for name in changed if name != "active"}

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
     # Serves the collected static files (compressed, cached forever by their hashed names) from
     # the app server itself: no separate web server needed in front of gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Logs refused access (403, and 404s raised by views for logged-in employees).
     "intercompany.security.RefusalLogMiddleware",
+    # Cache-Control: private, no-store on every page of a logged-in employee.
+    "intercompany.security.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lets django-simple-history attribute admin changes to the logged-in employee.
@@ -175,6 +180,21 @@ if not DEBUG:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+
+# -- Content-Security-Policy (django-csp 4) ------------------------------------------------------
+# Everything comes from the site itself and nothing inline: the clerk screens have no JavaScript,
+# and the admin's (Django 5.2+) is served from static files with its data in attributes, so an
+# injected <script> or style="" would not run even if one got through the escaping. No framing
+# (clickjacking), no plugins, forms post only to the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # Origins allowed to POST besides the site itself, e.g. https://intercompany.example.com when a
 # proxy rewrites the Host header (comma-separated).

@@ -1,15 +1,35 @@
 """Admin for orders. Every write goes through orders.services, so the sync and the history
 behave exactly as for clerks; ``version`` travels in the form so a stale admin form is refused."""
 
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from intercompany.admin_scoping import CompanyScopedAdminMixin
+from intercompany.admin_history import LabelledHistoryMixin
+from intercompany.admin_scoping import CompanyScopedAdminMixin, companies_of
 from intercompany.exceptions import IntercompanyError
 from orders import services
 from orders.models import OrderStatus, PurchaseOrder, SalesOrder
+
+# The employee whose admin page is being rendered (see OrderAdmin.chain_orders).
+_viewer: ContextVar = ContextVar("order_admin_viewer", default=None)
+
+
+def _as_viewer(request, view, *args):
+    token = _viewer.set(request.user)
+    try:
+        response = view(*args)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        return response
+    finally:
+        _viewer.reset(token)
 
 
 class OrderAdminForm(forms.ModelForm):
@@ -18,7 +38,13 @@ class OrderAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["opened_version"].initial = self.instance.version
+            # The version stored now, not the instance's: on the history's "revert to this
+            # version" page the instance is the old version, and reverting is an edit of the
+            # order as it is when the page is opened (refused if it changes before the save).
+            stored = type(self.instance).objects.filter(pk=self.instance.pk).values_list(
+                "version", flat=True
+            ).first()
+            self.fields["opened_version"].initial = stored or self.instance.version
             # Without it the stale check could be skipped by leaving the field out.
             self.fields["opened_version"].required = True
 
@@ -76,7 +102,7 @@ class OrderAdminForm(forms.ModelForm):
                 self.add_error(party_field, str(error))
 
 
-class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdmin):
     form = OrderAdminForm
     list_filter = ("company", "status")
     list_per_page = 50
@@ -86,17 +112,96 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         "history_kind", "history_source_number",
     ]
     common_readonly = (
-        "number", "chain", "customer_reference_set_by", "customer_reference_set_for",
+        "number", "chain_orders", "customer_reference_set_by", "customer_reference_set_for",
         "customer_requisition_set_by", "customer_requisition_set_for", "created_by",
         "created_at", "updated_at",
     )
+
+    actions = ["cancel_selected"]
+
+    # Orders are never deleted, by staff or superusers: a deleted leg breaks its chain and the
+    # history that points to it. They are cancelled (the database refuses a deletion as well:
+    # orders/db_guards.py).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected orders", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        cancelled, refused = [], []
+        # The queryset is the admin's, already scoped to the staff member's companies; the
+        # service checks each order again.
+        for order in queryset.select_related("company"):
+            if order.is_cancelled:
+                continue
+            try:
+                services.cancel_order(order=order, employee=request.user)
+            except IntercompanyError as error:
+                refused.append(f"{order.number}: {error}")
+            else:
+                cancelled.append(order.number)
+        if cancelled:
+            messages.success(request, f"Cancelled {', '.join(cancelled)}.")
+        elif not refused:
+            messages.info(request, "The selected orders were already cancelled.")
+        for line in refused:
+            messages.error(request, line)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         readonly = (*self.common_readonly, "company", self.counterparty_field, *self.link_fields)
-        # Cancelling is the only status change; a cancelled order stays cancelled.
-        return (*readonly, "status") if obj.is_cancelled else readonly
+        # Cancelling is the only status change; a cancelled order stays cancelled (also on the
+        # page that reverts to a version from before it was cancelled).
+        cancelled = obj.is_cancelled or type(obj).objects.filter(
+            pk=obj.pk, status=OrderStatus.CANCELLED
+        ).exists()
+        return (*readonly, "status") if cancelled else readonly
+
+    # The chain field links to the orders the viewer may open: it needs the request, which
+    # Django does not pass to a read-only field, so the views below set it while they run and
+    # render (a TemplateResponse would otherwise render after they return).
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return _as_viewer(request, super().changeform_view, request, object_id, form_url,
+                          extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return _as_viewer(request, super().history_form_view, request, object_id, version_id,
+                          extra_context)
+
+    @admin.display(description=_("chain"))
+    def chain_orders(self, obj):
+        """Every order of the chain, in the order they were created: a link where the viewer may
+        open it, plain text for another company's order."""
+        if not obj.chain_id:
+            return _("Not part of an intercompany chain.")
+        viewer = _viewer.get()
+        visible = None if viewer is None or viewer.is_superuser else set(
+            companies_of(viewer).values_list("pk", flat=True)
+        )
+        orders = sorted(
+            [
+                *SalesOrder.objects.filter(chain_id=obj.chain_id).select_related("company"),
+                *PurchaseOrder.objects.filter(chain_id=obj.chain_id).select_related("company"),
+            ],
+            key=lambda o: (o.created_at, o.order_type != "sales", o.pk),
+        )
+        items = []
+        for order in orders:
+            text = format_html("{} ({}, {})", order.number, order.role, order.company.code)
+            if order.node == obj.node:
+                items.append(format_html("<li><strong>{}</strong> {}</li>", text,
+                                         _("(this order)")))
+            elif viewer is not None and (visible is None or order.company_id in visible):
+                url = reverse(f"admin:orders_{order._meta.model_name}_change", args=[order.pk])
+                items.append(format_html('<li><a href="{}">{}</a></li>', url, text))
+            else:
+                items.append(format_html("<li>{}</li>", text))
+        joined = format_html_join("", "{}", ((item,) for item in items))
+        return format_html('<ul class="chain-orders">{}</ul>', joined)
+
+    @admin.display(description=_("role"))
+    def role(self, obj):
+        return obj.role
 
     def get_fields(self, request, obj=None):
         editable = ["customer_reference", "customer_requisition", "opened_version"]
@@ -105,7 +210,7 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         return [
             "number", "company", self.counterparty_field, *self.link_fields, "status",
             *editable, "customer_reference_set_by", "customer_reference_set_for",
-            "customer_requisition_set_by", "customer_requisition_set_for", "chain",
+            "customer_requisition_set_by", "customer_requisition_set_for", "chain_orders",
             "created_by", "created_at", "updated_at",
         ]
 
@@ -146,17 +251,13 @@ class SalesOrderAdmin(OrderAdmin):
     add_fields = ()
     list_display = (
         "number", "company", "customer", "customer_reference", "customer_requisition",
-        "status", "is_intercompany",
+        "status", "role",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "customer__account",
         "customer__name",
     )
     list_select_related = ("company", "customer")
-
-    @admin.display(boolean=True, description="intercompany")
-    def is_intercompany(self, obj):
-        return obj.intercompany_purchase_order_id is not None
 
     def create(self, request, data):
         return services.create_sales_order(
@@ -186,17 +287,13 @@ class PurchaseOrderAdmin(OrderAdmin):
     add_fields = ("source_sales_order",)
     list_display = (
         "number", "company", "vendor", "customer_reference", "customer_requisition", "status",
-        "is_intercompany",
+        "role",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "vendor__account",
         "vendor__name",
     )
     list_select_related = ("company", "vendor")
-
-    @admin.display(boolean=True, description="intercompany")
-    def is_intercompany(self, obj):
-        return obj.trading_relationship_id is not None
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

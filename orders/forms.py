@@ -11,7 +11,7 @@ import datetime
 from django import forms
 
 from intercompany.models import Company
-from intercompany.validators import reject_control_characters
+from intercompany.validators import invisible_characters_validator, reject_control_characters
 from orders.history import FIELD_LABELS
 from orders.models import (
     CUSTOMER_INFORMATION_FIELDS,
@@ -39,7 +39,9 @@ def _customer_reference_field() -> forms.CharField:
         label="Customer reference",
         max_length=CUSTOMER_REFERENCE_MAX_LENGTH,
         required=False,
-        validators=[reject_control_characters],
+        validators=[
+            reject_control_characters, invisible_characters_validator("Customer reference")
+        ],
         error_messages={
             "max_length": "Customer reference is too long: at most %(limit_value)d characters "
             "(it has %(show_value)d)."
@@ -53,7 +55,9 @@ def _customer_requisition_field() -> forms.CharField:
         max_length=CUSTOMER_REQUISITION_MAX_LENGTH,
         required=False,
         help_text="The customer's purchase order number.",
-        validators=[reject_control_characters],
+        validators=[
+            reject_control_characters, invisible_characters_validator("Customer requisition")
+        ],
         error_messages={
             "max_length": "Customer requisition is too long: at most %(limit_value)d characters "
             "(it has %(show_value)d)."

@@ -34,16 +34,19 @@ SET_BY_FIELDS = (
 
 
 def companies_of(employee: Employee) -> QuerySet[Company]:
-    """The companies ``employee`` works for, by code. Clerk screens are scoped to these only,
-    for administrators too (they configure the group in the admin)."""
+    """The companies ``employee`` acts for on the clerk screens, by code: those they work for;
+    every company of the group for a superuser (the services let a superuser act for any
+    company, so the screens do too: "View site" from the admin lands on a company's orders)."""
     if not getattr(employee, "is_authenticated", False):
         return Company.objects.none()
+    if employee.is_superuser:
+        return Company.objects.order_by("code")
     return Company.objects.filter(employees=employee).order_by("code")
 
 
 def _company_ids_of(employee: Employee):
     # A subquery, not a list: the scope is one SQL query whatever the number of companies.
-    return Company.objects.filter(employees=employee).values("pk")
+    return companies_of(employee).order_by().values("pk")
 
 
 # -- Orders an employee may see -----------------------------------------------------------------

@@ -37,6 +37,7 @@ from simple_history.models import HistoricalRecords
 from intercompany.exceptions import NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import Company, Employee, TradingRelationship
+from intercompany.switches import SWITCH_LABELS
 from orders.domain_signals import overwrites_recorded
 from orders.exceptions import StaleOrderError
 from orders.models import (
@@ -48,21 +49,6 @@ from orders.models import (
     PurchaseOrder,
     SalesOrder,
 )
-
-SWITCH_LABELS = {
-    "purchase_policy_syncs_original_sales_order": (
-        "purchase order policy",
-        "Customer information, original sales order ↔ intercompany purchase order",
-    ),
-    "purchase_policy_syncs_intercompany_sales_order": (
-        "purchase order policy",
-        "Customer information, intercompany purchase order ↔ intercompany sales order",
-    ),
-    "sales_policy_syncs_intercompany_purchase_order": (
-        "sales order policy",
-        "Customer information, intercompany purchase order ↔ intercompany sales order",
-    ),
-}
 
 
 @dataclass(frozen=True)

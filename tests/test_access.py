@@ -12,9 +12,16 @@ unrelated company, with one order of its own. The visitors:
   clerk screens; the admin sends non-staff to its login);
 - gina, GBSI's administrator (staff, every permission on the product's models, not superuser):
   another company's record in the admin answers 404, history views included;
-- jonas, a clerk of DEMF, the related company: USMF's orders of the chain answer 404.
+- jonas, a clerk of DEMF, the related company: USMF's orders of the chain answer 404;
+- nina, staff of DEMF and GBSI (an employee of two companies), every permission;
+- dora, staff of DEMF only, every permission: samir, a clerk of USMF *and* DEMF, is not hers to
+  administer (his password, email, companies);
+- rita, staff of DEMF in "Trading relationship administrators": of the relationship USMF buys
+  from DEMF she changes DEMF's sales order policy only, never USMF's policy nor the active switch.
 
-And nobody's POST changes anything that is not theirs.
+Every admin action (change, password, delete, the bulk actions, history, revert) is tried by each
+of them on the other companies' records, and nothing changes. Every URL pattern is also fuzzed
+with malformed and huge ids: a missing record, never a 500.
 """
 
 from __future__ import annotations
@@ -42,7 +49,15 @@ MISSING = 10**9
 
 # Text that only USMF's and DEMF's records contain: none of it may reach GBSI's employees.
 FOREIGN_MARKERS = ("USMF-SO-", "USMF-PO-", "DEMF-SO-", "Foreign reference", "FOREIGN-REQ",
-                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber")
+                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber", "Okafor")
+# What only USMF's records contain (the chain's values reach DEMF's order by the sync).
+USMF_MARKERS = ("USMF-SO-", "USMF-PO-", "Fabrikam", "Okafor", "US-V-001")
+# The visitors who are staff or clerks of GBSI only, and those who work for DEMF, the other side
+# of USMF's chain.
+GBSI_VISITORS = ["olga", "gina"]
+DEMF_VISITORS = ["nina", "dora", "rita"]
+VISITORS = GBSI_VISITORS + DEMF_VISITORS
+MALFORMED_IDS = ("abc", "1.5", "-1", "99999999999999999999999")
 # The login pages are the only ones open to anonymous visitors.
 PUBLIC_PAGES = {"login", "admin:login"}
 # Models whose records belong to companies (scoped in the admin for non-superusers).
@@ -133,6 +148,28 @@ class World:
     gbsi_order: SalesOrder
     clients: dict[str, Client]
 
+    def markers(self, visitor: str) -> tuple[str, ...]:
+        return USMF_MARKERS if visitor in DEMF_VISITORS else FOREIGN_MARKERS
+
+
+def world_state() -> dict:
+    """Beyond the orders: the relationships' switches, every employee's companies, password,
+    email and activity, and the number of records of each company model."""
+    return {
+        "orders": order_state(),
+        "relationships": sorted(TradingRelationship.objects.values_list()),
+        "relationship history": TradingRelationship.history.count(),
+        "employees": sorted(
+            (e.pk, e.password, e.email, e.is_active, e.is_staff,
+             tuple(sorted(e.companies.values_list("pk", flat=True))),
+             tuple(sorted(e.groups.values_list("pk", flat=True))))
+            for e in Employee.objects.prefetch_related("companies", "groups")
+        ),
+        "counts": {model.__name__: model.objects.count() for model in COMPANY_MODELS},
+        "accounts": sorted(Customer.objects.values_list()) + sorted(Vendor.objects.values_list()),
+        "companies": sorted(Company.objects.values_list()),
+    }
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
@@ -155,6 +192,15 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
         content_type__app_label__in=["intercompany", "orders"]
     ))
     group = Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP)
+    samir = make_employee("samir", usmf, demf, first="Samir", last="Okafor")
+    every_permission = Permission.objects.filter(
+        content_type__app_label__in=["intercompany", "orders"]
+    )
+    staff = {}
+    for name, companies in (("nina", (demf, gbsi)), ("dora", (demf,)), ("rita", (demf,))):
+        staff[name] = make_employee(name, *companies, is_staff=True)
+        staff[name].user_permissions.add(*every_permission)
+    staff["rita"].groups.add(group)
     attempt = AccessAttempt.objects.create(
         username="alice", ip_address="10.0.0.1", user_agent="x", get_data="", post_data="",
         http_accept="", path_info="/accounts/login/", failures_since_start=1,
@@ -163,7 +209,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
             "path_info": "/accounts/login/"}
     objects = {
         Company: usmf,
-        Employee: alice,
+        Employee: samir,
         Customer: customer,
         Vendor: make_vendor(usmf, "US-V-001", "Fabrikam Supplies"),
         TradingRelationship: chain.relationship,
@@ -175,7 +221,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
         AccessFailureLog: AccessFailureLog.objects.create(**seen),
     }
     clients = {"anonymous": Client()}
-    for name, employee in (("olga", olga), ("gina", gina), ("jonas", jonas)):
+    for name, employee in (("olga", olga), ("gina", gina), ("jonas", jonas), *staff.items()):
         clients[name] = Client()
         clients[name].force_login(employee)
     return World(chain, objects, gbsi_order, clients)
@@ -238,15 +284,17 @@ def forged_post(obj) -> dict:
     return data
 
 
-def has_foreign_markers(response) -> list[str]:
+def has_foreign_markers(response, markers=FOREIGN_MARKERS) -> list[str]:
     content = b"".join(response) if response.streaming else response.content
     text = content.decode(errors="replace")
-    return [marker for marker in FOREIGN_MARKERS if marker in text]
+    return [marker for marker in markers if marker in text]
 
 
 def page_text(response) -> str:
-    """The page without its CSRF tokens, which differ on every render."""
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    """The page without its CSRF tokens, which differ on every render, and without the header's
+    company switch's return address (the URL asked for, for an employee of several companies)."""
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return re.sub(r'name="next" value="[^"]*"', "", text)
 
 
 def answer(client: Client, method: str, url: str, data=None):
@@ -310,23 +358,38 @@ def test_an_anonymous_visitor_is_sent_to_log_in_on_every_page_but_the_login_page
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", OBJECT_ROUTES, ids=lambda r: r.id)
-@pytest.mark.parametrize("visitor", ["olga", "gina"])
-def test_another_companys_record_answers_exactly_like_a_missing_one(route, visitor, world):
-    client = world.clients[visitor]
+def test_another_companys_record_answers_exactly_like_a_missing_one(route, world):
+    """Each visitor in turn (one world per route: nothing may change between them)."""
     obj = object_for(route, world)
     foreign, missing = url_for(route, obj), url_for(route, obj, missing=True)
     before = order_state()
     counts = {model: model.objects.count() for model in world.objects}
+    everything = world_state()
+    for visitor in VISITORS:
+        if visitor in DEMF_VISITORS and isinstance(obj, TradingRelationship):
+            continue  # DEMF's own relationship: see test_each_side_changes_only_its_own_policy
+        check_foreign_record(route, visitor, world, obj, foreign, missing)
 
+    assert order_state() == before
+    assert {model: model.objects.count() for model in world.objects} == counts
+    assert world_state() == everything
+    world.chain.refresh()
+    assert world.chain.original.customer_requisition == "FOREIGN-REQ-1"
+    assert world.chain.relationship.active
+
+
+def check_foreign_record(route, visitor, world, obj, foreign, missing):
+    client = world.clients[visitor]
     for method in ("GET", "POST"):
         data = forged_post(obj)
         got = final(client, answer(client, method, foreign, data))
-        assert not has_foreign_markers(got), (method, foreign, has_foreign_markers(got))
+        leaked = has_foreign_markers(got, world.markers(visitor))
+        assert not leaked, (visitor, method, foreign, leaked)
         if route.namespace == "orders" or type(obj) in COMPANY_MODELS:
             expected = final(client, answer(client, method, missing, data))
-            assert got.status_code == expected.status_code, (method, foreign)
+            assert got.status_code == expected.status_code, (visitor, method, foreign)
             if method == "GET" and got.status_code != 302:
-                assert page_text(got) == page_text(expected), (method, foreign)
+                assert page_text(got) == page_text(expected), (visitor, method, foreign)
         if route.namespace == "orders":
             # The clerk screens: 404; 405 for a page that only shows (POST) or only acts (GET).
             assert got.status_code in (404, 405), (method, foreign, got.status_code)
@@ -338,17 +401,11 @@ def test_another_companys_record_answers_exactly_like_a_missing_one(route, visit
             # 404; or 403 where the staff member may not take that action on any record (delete
             # a company, change a relationship outside the named group): the same for a missing
             # record, as asserted above.
-            assert got.status_code in (403, 404), (method, foreign, got.status_code)
+            assert got.status_code in (403, 404), (visitor, method, foreign, got.status_code)
             if method == "GET" and not route.route.endswith("/delete/"):
-                assert got.status_code == 404, (method, foreign, got.status_code)
+                assert got.status_code == 404, (visitor, method, foreign, got.status_code)
         else:  # records of no company (groups, login attempts): refused without the right
             assert got.status_code in (403, 404), (method, foreign, got.status_code)
-
-    assert order_state() == before
-    assert {model: model.objects.count() for model in world.objects} == counts
-    world.chain.refresh()
-    assert world.chain.original.customer_requisition == "FOREIGN-REQ-1"
-    assert world.chain.relationship.active
 
 
 @pytest.mark.django_db
@@ -372,28 +429,25 @@ def test_a_clerk_of_the_related_company_gets_404_for_the_other_end_of_the_chain(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", OTHER_ROUTES, ids=lambda r: r.id)
-@pytest.mark.parametrize("visitor", ["olga", "gina"])
-def test_pages_without_a_record_show_nothing_of_another_company(route, visitor, world):
-    client = world.clients[visitor]
-    url = url_for(route, None)
+def test_pages_without_a_record_show_nothing_of_another_company(route, world):
     if route.full_name in ("logout", "admin:logout"):
         pytest.skip("logging out shows nothing")
+    url = url_for(route, None)
+    for visitor in VISITORS:
+        response = world.clients[visitor].get(url, follow=True)
 
-    response = client.get(url, follow=True)
-
-    assert response.status_code in (200, 403, 404, 405), (url, response.status_code)
-    assert not has_foreign_markers(response), (url, has_foreign_markers(response))
+        assert response.status_code in (200, 403, 404, 405), (visitor, url, response.status_code)
+        leaked = has_foreign_markers(response, world.markers(visitor))
+        assert not leaked, (visitor, url, leaked)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", OTHER_ROUTES, ids=lambda r: r.id)
-@pytest.mark.parametrize("visitor", ["olga", "gina"])
-def test_a_forged_post_naming_another_companys_records_changes_nothing(route, visitor, world):
+def test_a_forged_post_naming_another_companys_records_changes_nothing(route, world):
     """Every form gets the other company's customer, vendor, company, sales order and
     relationship in every field that takes one."""
     if route.full_name in ("logout", "admin:logout"):
         pytest.skip("logging out changes no record")
-    client = world.clients[visitor]
     chain, usmf = world.chain, world.objects[Company]
     data = {
         **forged_post(chain.original),
@@ -412,16 +466,146 @@ def test_a_forged_post_naming_another_companys_records_changes_nothing(route, vi
     counts = {model: model.objects.count() for model in world.objects}
     memberships = {e.pk: set(e.companies.values_list("pk", flat=True))
                    for e in Employee.objects.all()}
+    everything = world_state()
 
-    response = client.post(url_for(route, None), data)
+    for visitor in VISITORS:
+        client = world.clients[visitor]
+        response = client.post(url_for(route, None), data)
 
-    assert response.status_code < 500
-    assert order_state() == before
-    assert {model: model.objects.count() for model in world.objects} == counts
-    assert {e.pk: set(e.companies.values_list("pk", flat=True))
-            for e in Employee.objects.all()} == memberships
-    session_company = client.session.get("orders.current_company_id")
-    assert session_company in (None, world.gbsi_order.company_id)
+        assert response.status_code < 500, visitor
+        assert world_state() == everything, visitor
+        assert order_state() == before
+        assert {model: model.objects.count() for model in world.objects} == counts
+        assert {e.pk: set(e.companies.values_list("pk", flat=True))
+                for e in Employee.objects.all()} == memberships
+        session_company = client.session.get("orders.current_company_id")
+        own = set(Employee.objects.get(username=visitor).companies.values_list("pk", flat=True))
+        assert session_company is None or session_company in own
+
+
+RELATIONSHIP_ROUTES = [r for r in OBJECT_ROUTES if r.admin_model is TradingRelationship]
+CHANGELISTS = [
+    r for r in ROUTES
+    if r.is_admin and r.name and r.name.endswith("_changelist") and r.admin_model is not None
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", RELATIONSHIP_ROUTES, ids=lambda r: r.id)
+def test_each_side_changes_only_its_own_policy(route, world):
+    """USMF buys from DEMF: DEMF's staff see the relationship; whatever they post to it
+    (change, revert to an old version, delete), USMF's purchase order policy and the active
+    switch stay as they are, and nothing else of USMF's changes."""
+    relationship = world.chain.relationship
+    url = url_for(route, relationship)
+    everything = world_state()
+    data = {**forged_post(relationship), **{name: "" for name in (
+        "active", "purchase_policy_syncs_original_sales_order",
+        "purchase_policy_syncs_intercompany_sales_order")}}
+    data["sales_policy_syncs_intercompany_purchase_order"] = ""  # as it is: off
+
+    for visitor in DEMF_VISITORS:
+        client = world.clients[visitor]
+        got = final(client, answer(client, "GET", url))
+        posted = answer(client, "POST", url, data)
+
+        # They see it (their own company's relationship); deleting is a superuser's.
+        expected = 403 if route.route.endswith("/delete/") else 200
+        assert got.status_code == expected, (visitor, url, got.status_code)
+        assert posted.status_code in (200, 302, 403), (visitor, url, posted.status_code)
+        assert world_state() == everything, visitor
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", CHANGELISTS, ids=lambda r: r.id)
+def test_no_bulk_action_reaches_another_companys_records(route, world, admin, rf):
+    """Every action the changelist offers a superuser (delete, cancel...), posted by each visitor
+    with the other companies' records selected, confirmed: nothing changes."""
+    from django.contrib import admin as django_admin
+
+    model = route.admin_model
+    model_admin = django_admin.site._registry[model]
+    request = rf.get("/")
+    request.user = admin
+    actions = list(model_admin.get_actions(request)) or ["delete_selected"]
+    foreign = [world.objects[model].pk] if model in world.objects else []
+    if model is SalesOrder:
+        foreign.append(world.chain.original.pk)
+    everything = world_state()
+
+    for visitor in VISITORS:
+        client = world.clients[visitor]
+        for action in actions:
+            response = client.post(url_for(route, None), {
+                "action": action, "_selected_action": foreign or [MISSING], "post": "yes",
+                "index": 0,
+            })
+            assert response.status_code in (200, 302, 403), (visitor, action,
+                                                              response.status_code)
+            leaked = has_foreign_markers(final(client, response), world.markers(visitor))
+            assert not leaked, (visitor, action, leaked)
+        assert world_state() == everything, visitor
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=lambda r: r.id)
+def test_a_malformed_or_huge_id_answers_like_a_missing_record(route, world, admin):
+    """Every URL pattern with parameters, with ids that name no record: ``abc``, ``1.5``, ``-1``,
+    a number beyond 64 bits... For a superuser and a staff member: the answer for a missing
+    record (404; 405 where the page takes only the other method; the admin's own pages for
+    third-party models redirect to the admin index), never a 500, and nothing changes."""
+    superuser = Client()
+    superuser.force_login(admin)
+    obj = object_for(route, world)
+    good = url_for(route, obj)
+    everything = world_state()
+
+    for visitor, client in (("admin", superuser), ("gina", world.clients["gina"])):
+        for bad in MALFORMED_IDS:
+            for param in route.object_params:
+                url = url_for_values(route, obj, {param: bad})
+                if url == good:
+                    continue
+                for method in ("GET", "POST"):
+                    response = answer(client, method, url, forged_post(obj))
+                    assert response.status_code < 500, (visitor, method, url)
+                    if route.namespace == "orders" or route.admin_model in COMPANY_MODELS:
+                        response = final(client, response)
+                        allowed = (404, 405) if route.namespace == "orders" else (404,)
+                        if route.route.endswith("/delete/") and visitor == "gina":
+                            allowed = (403, 404)  # no delete right at all, as for any record
+                        assert response.status_code in allowed, (
+                            visitor, method, url, response.status_code)
+                    else:
+                        assert response.status_code in (302, 403, 404), (
+                            visitor, method, url, response.status_code)
+                        if response.status_code == 302:
+                            assert response["Location"].startswith("/admin/"), url
+
+    assert world_state() == everything
+
+
+def url_for_values(route: Route, obj, replace: dict) -> str:
+    """The path of ``route`` about ``obj``, with some parameters replaced by raw text (which
+    ``reverse()`` would refuse)."""
+    values = {}
+    for param in route.params:
+        if param in ("pk", "object_id", "id", "#0"):
+            values[param] = str(obj.pk)
+        elif param in ("version_id", "#1"):
+            values[param] = str(obj.history.first().pk)
+        elif param == "content_type_id":
+            values[param] = str(ContentType.objects.get_for_model(obj).pk)
+        else:
+            values[param] = {"app_label": "orders", "url": "no-such-page/"}[param]
+    values.update({name: str(value) for name, value in replace.items()})
+    path = route.route
+    for param in route.params:
+        if param.startswith("#"):
+            path = re.sub(r"\([^)]*\)", lambda _m, v=values[param]: v, path, count=1)
+        else:
+            path = re.sub(rf"<(?:\w+:)?{param}>", lambda _m, v=values[param]: v, path, count=1)
+    return "/" + path.replace("^", "").replace("$", "")
 
 
 # -- the admin, by hand: what the generated tests do not show ------------------------------------
@@ -475,18 +659,21 @@ def test_only_superusers_and_the_named_group_change_trading_relationships(world,
     relationship.refresh_from_db()
     assert relationship.active
 
-    # In the group "Trading relationship administrators": may change it.
+    # In the group "Trading relationship administrators": may change the purchase order policy
+    # of USMF, the company sam works for; the active switch concerns DEMF too and stays as it was.
     sam.groups.add(Group.objects.get(name=RELATIONSHIP_ADMINISTRATORS_GROUP))
-    assert sam_client.post(url, switches).status_code == 302
+    assert sam_client.post(url, {**switches, "purchase_policy_syncs_original_sales_order": ""}
+                           ).status_code == 302
     relationship.refresh_from_db()
-    assert not relationship.active
+    assert relationship.active
+    assert not relationship.purchase_policy_syncs_original_sales_order
 
     # A superuser may too.
     admin_client = Client()
     admin_client.force_login(admin)
-    assert admin_client.post(url, {**switches, "active": "on"}).status_code == 302
+    assert admin_client.post(url, {**switches, "active": ""}).status_code == 302
     relationship.refresh_from_db()
-    assert relationship.active
+    assert not relationship.active and relationship.purchase_policy_syncs_original_sales_order
 
 
 @pytest.mark.django_db

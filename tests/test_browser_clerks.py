@@ -126,7 +126,7 @@ def test_an_administrator_switches_a_policy_off_and_the_next_edit_is_not_copied(
     admin_page.get_by_role("button", name="Log in").click()
     admin_page.goto(f"/admin/intercompany/tradingrelationship/{chain.relationship.pk}/change/")
     switch = admin_page.get_by_label(
-        "Customer information: original sales order ↔ intercompany purchase order"
+        "Customer information, original sales order ↔ intercompany purchase order"
     )
     expect()(switch).to_be_checked()
     switch.uncheck()

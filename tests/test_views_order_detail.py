@@ -69,10 +69,12 @@ def test_the_panel_shows_each_direction_and_the_policy_that_decides_it(alice_cli
 
     assert html.count("Not synchronized") == 1
     assert html.count(">Synchronized<") == 3
-    assert "Decided by the purchase order policy of USMF: “Customer information, original " \
-        "sales order ↔ intercompany purchase order”." in html
-    assert "Decided by the sales order policy of DEMF: “Customer information, intercompany " \
-        "purchase order ↔ intercompany sales order”." in html
+    assert "Decided by the purchase order policy of USMF (the buying company): “Customer " \
+        "information, original sales order ↔ intercompany purchase order”." in html
+    assert "Decided by the purchase order policy of USMF (the buying company): “Customer " \
+        "information, intercompany purchase order ↔ intercompany sales order”." in html
+    assert "Decided by the sales order policy of DEMF (the selling company): “Customer " \
+        "information, intercompany purchase order ↔ intercompany sales order”." in html
     assert "Not copied: the sales order policy of DEMF has “Customer information, " \
         "intercompany purchase order ↔ intercompany sales order” switched off." in html
 
