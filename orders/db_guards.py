@@ -4,7 +4,7 @@ Orders are never deleted: they are cancelled (``orders.services.cancel_order``).
 would break its chain and the history that points to it, and ``on_delete=PROTECT`` guards only
 deletions that Django's collector sees. A ``BEFORE DELETE`` trigger on each order table refuses
 every row deletion, on PostgreSQL and on SQLite alike (created by migration
-``orders/0002_issue7_orders_are_never_deleted``).
+``orders/0004_issue7_orders_are_never_deleted``).
 
 PostgreSQL's ``TRUNCATE`` (a database-wide reset, as the test suite does between tests) fires no
 row trigger; SQLite has no ``TRUNCATE``, so its reset drops and recreates the triggers around it

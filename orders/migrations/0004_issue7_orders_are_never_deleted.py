@@ -17,6 +17,6 @@ def drop_guards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0001_initial")]
+    dependencies = [("orders", "0003_issue8_records_backfill_overwrites")]
 
     operations = [migrations.RunPython(create_guards, drop_guards)]
