@@ -17,6 +17,7 @@ from orders.models import (
     CUSTOMER_INFORMATION_FIELDS,
     CUSTOMER_REFERENCE_MAX_LENGTH,
     CUSTOMER_REQUISITION_MAX_LENGTH,
+    TYPED_CUSTOMER_INFORMATION_FIELDS,
     OrderStatus,
 )
 from orders.selectors import (
@@ -190,7 +191,7 @@ class OverwriteFilterForm(forms.Form):
         label="Field",
         required=False,
         choices=[("", "Both fields")]
-        + [(name, FIELD_LABELS[name]) for name in CUSTOMER_INFORMATION_FIELDS],
+        + [(name, FIELD_LABELS[name]) for name in TYPED_CUSTOMER_INFORMATION_FIELDS],
     )
     other_company = forms.ModelChoiceField(
         label="Other company", required=False, queryset=None, empty_label="Any company",
