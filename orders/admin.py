@@ -4,12 +4,21 @@ behave exactly as for clerks; ``version`` travels in the form so a stale admin f
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from intercompany.admin_scoping import CompanyScopedAdminMixin
 from intercompany.exceptions import IntercompanyError
 from orders import services
 from orders.models import OrderStatus, PurchaseOrder, SalesOrder
+
+# Shown read-only: the original customer changes with the customer of the original sales order,
+# and the original sales order is the chain's shape.
+ORIGINAL_CUSTOMER_ADMIN_FIELDS = (
+    "original_sales_order", "original_customer_account", "original_customer_name",
+    "original_customer_account_set_by", "original_customer_account_set_for",
+)
+ORIGINAL_CUSTOMER_SEARCH_FIELDS = ("original_customer_account", "original_customer_name")
 
 
 class OrderAdminForm(forms.ModelForm):
@@ -87,8 +96,8 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
     ]
     common_readonly = (
         "number", "chain", "customer_reference_set_by", "customer_reference_set_for",
-        "customer_requisition_set_by", "customer_requisition_set_for", "created_by",
-        "created_at", "updated_at",
+        "customer_requisition_set_by", "customer_requisition_set_for",
+        *ORIGINAL_CUSTOMER_ADMIN_FIELDS, "created_by", "created_at", "updated_at",
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -105,9 +114,13 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         return [
             "number", "company", self.counterparty_field, *self.link_fields, "status",
             *editable, "customer_reference_set_by", "customer_reference_set_for",
-            "customer_requisition_set_by", "customer_requisition_set_for", "chain",
-            "created_by", "created_at", "updated_at",
+            "customer_requisition_set_by", "customer_requisition_set_for",
+            *ORIGINAL_CUSTOMER_ADMIN_FIELDS, "chain", "created_by", "created_at", "updated_at",
         ]
+
+    @admin.display(description=_("original customer"), ordering="original_customer_account")
+    def original_customer(self, obj):
+        return obj.original_customer or "—"
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -146,11 +159,11 @@ class SalesOrderAdmin(OrderAdmin):
     add_fields = ()
     list_display = (
         "number", "company", "customer", "customer_reference", "customer_requisition",
-        "status", "is_intercompany",
+        "original_customer", "status", "is_intercompany",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "customer__account",
-        "customer__name",
+        "customer__name", *ORIGINAL_CUSTOMER_SEARCH_FIELDS,
     )
     list_select_related = ("company", "customer")
 
@@ -185,12 +198,12 @@ class PurchaseOrderAdmin(OrderAdmin):
     link_fields = ("origin_sales_order", "trading_relationship")
     add_fields = ("source_sales_order",)
     list_display = (
-        "number", "company", "vendor", "customer_reference", "customer_requisition", "status",
-        "is_intercompany",
+        "number", "company", "vendor", "customer_reference", "customer_requisition",
+        "original_customer", "status", "is_intercompany",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "vendor__account",
-        "vendor__name",
+        "vendor__name", *ORIGINAL_CUSTOMER_SEARCH_FIELDS,
     )
     list_select_related = ("company", "vendor")
 
