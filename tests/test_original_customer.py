@@ -476,3 +476,36 @@ def test_a_purchase_order_changes_nothing_of_the_original_customer_when_edited(
 
     assert fresh(a_b_c["usmf_po"]).original_customer == FABRIKAM
     assert PurchaseOrder.objects.filter(original_customer_account="US-001").count() == 2
+
+
+# -- orders that existed before the original customer --------------------------------------------
+
+
+def test_the_migration_fills_the_orders_that_existed_before(a_b_c, admin):
+    import importlib
+
+    from django.apps import apps
+
+    fill = importlib.import_module("orders.migrations.0003_issue10_fill_original_customer").fill
+    update_trading_relationship(
+        relationship=a_b_c["demf_gbsi"], employee=admin,
+        purchase_policy_syncs_intercompany_sales_order=False,
+    )
+    expected = {name: _original_of(a_b_c[name]) for name in a_b_c if "_" in name
+                and name not in ("usmf_demf", "demf_gbsi")}
+    expected["original"] = _original_of(a_b_c["original"])
+    expected["gbsi_so"] = (a_b_c["original"].pk, "", "", None)  # its link is off now
+    blank = {name: "" for name in ("original_customer_account", "original_customer_name")}
+    blank |= {f"{name}_{suffix}": None for name in blank for suffix in ("set_by", "set_for")}
+    SalesOrder.objects.update(original_sales_order=None, **blank)
+    PurchaseOrder.objects.update(original_sales_order=None, **blank)
+
+    fill(apps, None)
+
+    assert {name: _original_of(a_b_c[name]) for name in expected} == expected
+
+
+def _original_of(order):
+    order = fresh(order)
+    return (order.original_sales_order_id, order.original_customer_account,
+            order.original_customer_name, order.original_customer_account_set_for_id)
