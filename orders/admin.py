@@ -45,6 +45,13 @@ class OrderAdminForm(forms.ModelForm):
                 self.add_error(field, messages_)
         if not self.instance.pk:
             self.check_new_order(cleaned)
+        elif "customer" in self.fields and cleaned.get("customer") is None:
+            cleaned["customer"] = self.instance.customer
+        elif "customer" in self.changed_data:
+            try:
+                services.check_new_customer(self.instance, cleaned["customer"])
+            except ValidationError as error:
+                self.add_error("customer", error.message_dict["customer"])
         expected = cleaned.get("opened_version")
         if self.instance.pk and expected is not None:
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
@@ -126,12 +133,17 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         data = form.cleaned_data
         try:
             if change:
+                # A sales order's customer is editable where it may change (SalesOrderAdmin).
+                new_customer = (
+                    {"customer": data["customer"]} if "customer" in form.changed_data else {}
+                )
                 result = services.update_customer_information(
                     order=obj,
                     employee=request.user,
                     customer_reference=data["customer_reference"],
                     customer_requisition=data["customer_requisition"],
                     expected_version=data.get("opened_version"),
+                    **new_customer,
                 )
                 if result.changed_fields:
                     messages.info(request, result.message)
@@ -142,11 +154,12 @@ class OrderAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
             else:
                 created = self.create(request, data)
                 obj.__dict__.update(created.__dict__)
-        except IntercompanyError as error:
+        except (IntercompanyError, ValidationError) as error:
             # The form validated but the rule refused (a race): say so instead of a 500.
-            messages.error(request, str(error))
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            messages.error(request, text)
             if not change:
-                raise ValidationError(str(error)) from error
+                raise ValidationError(text) from error
 
     def create(self, request, data):
         raise NotImplementedError
@@ -170,6 +183,23 @@ class SalesOrderAdmin(OrderAdmin):
     @admin.display(boolean=True, description="intercompany")
     def is_intercompany(self, obj):
         return obj.intercompany_purchase_order_id is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.customer_may_change:
+            # The change goes through the service: the original customer follows it along the
+            # chain, and an intercompany customer is refused with the reason.
+            readonly = tuple(name for name in readonly if name != "customer")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "customer" in form.base_fields:
+            field = form.base_fields["customer"]
+            field.queryset = field.queryset.filter(company=obj.company_id)
+            # As on the clerk form: a POST without it leaves the customer as it is.
+            field.required = False
+        return form
 
     def create(self, request, data):
         return services.create_sales_order(

@@ -167,9 +167,7 @@ class CustomerInformationForm(forms.Form):
 def may_change_customer(order) -> bool:
     """Whether the edit form offers the customer: an open sales order, not an intercompany
     one (whose customer is the intercompany customer by definition)."""
-    return (
-        order.order_type == OrderType.SALES and not order.is_cancelled and order.is_original
-    )
+    return order.order_type == OrderType.SALES and order.customer_may_change
 
 
 class IntercompanyPurchaseOrderForm(forms.Form):

@@ -258,6 +258,12 @@ class SalesOrder(Order):
         """A sales order to an end customer: where the original customer is set."""
         return not self.is_intercompany
 
+    @property
+    def customer_may_change(self) -> bool:
+        """An open sales order that is not an intercompany one (whose customer is the
+        intercompany customer by definition) may change customer."""
+        return not self.is_cancelled and self.is_original
+
     def take_customer_as_original_customer(self) -> None:
         """Make the customer the original customer (account and name as in this company)."""
         self.original_customer_account = self.customer.account

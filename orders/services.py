@@ -294,9 +294,10 @@ def create_intercompany_purchase_order(
     return purchase_order
 
 
-def _check_new_customer(order: Order, customer: object) -> Customer:
+def check_new_customer(order: Order, customer: object) -> Customer:
     """The checks a change of customer needs before anything is locked: the right kind of order,
-    a customer of the order's company, not an intercompany customer."""
+    a customer of the order's company, not an intercompany customer. Raises ``ValidationError``
+    keyed ``customer`` (forms call it to show the reason on the field)."""
     if not isinstance(order, SalesOrder):
         raise ValidationError({"customer": _("Only a sales order has a customer.")})
     if not isinstance(customer, Customer) or customer.pk is None:
@@ -360,7 +361,7 @@ def update_customer_information(
     }
     values = clean_customer_information(given)
     if customer is not UNSET:
-        _check_new_customer(order, customer)
+        check_new_customer(order, customer)
     with transaction.atomic():
         current, snapshot = lock_order(order)
         if expected_version is not None and current.version != expected_version:
@@ -407,6 +408,7 @@ __all__ = [
     "StaleOrderError",
     "allocate_number",
     "cancel_order",
+    "check_new_customer",
     "clean_customer_information",
     "create_intercompany_purchase_order",
     "create_purchase_order",
