@@ -30,6 +30,13 @@ def _as_viewer(request, view, *args):
         return response
     finally:
         _viewer.reset(token)
+# Shown read-only: the original customer changes with the customer of the original sales order,
+# and the original sales order is the chain's shape.
+ORIGINAL_CUSTOMER_ADMIN_FIELDS = (
+    "original_sales_order", "original_customer_account", "original_customer_name",
+    "original_customer_account_set_by", "original_customer_account_set_for",
+)
+ORIGINAL_CUSTOMER_SEARCH_FIELDS = ("original_customer_account", "original_customer_name")
 
 
 class OrderAdminForm(forms.ModelForm):
@@ -62,6 +69,13 @@ class OrderAdminForm(forms.ModelForm):
                 self.add_error(field, messages_)
         if not self.instance.pk:
             self.check_new_order(cleaned)
+        elif "customer" in self.fields and cleaned.get("customer") is None:
+            cleaned["customer"] = self.instance.customer
+        elif "customer" in self.changed_data:
+            try:
+                services.check_new_customer(self.instance, cleaned["customer"])
+            except ValidationError as error:
+                self.add_error("customer", error.message_dict["customer"])
         expected = cleaned.get("opened_version")
         if self.instance.pk and expected is not None:
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
@@ -113,8 +127,8 @@ class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdm
     ]
     common_readonly = (
         "number", "chain_orders", "customer_reference_set_by", "customer_reference_set_for",
-        "customer_requisition_set_by", "customer_requisition_set_for", "created_by",
-        "created_at", "updated_at",
+        "customer_requisition_set_by", "customer_requisition_set_for",
+        *ORIGINAL_CUSTOMER_ADMIN_FIELDS, "created_by", "created_at", "updated_at",
     )
 
     actions = ["cancel_selected"]
@@ -210,20 +224,30 @@ class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdm
         return [
             "number", "company", self.counterparty_field, *self.link_fields, "status",
             *editable, "customer_reference_set_by", "customer_reference_set_for",
-            "customer_requisition_set_by", "customer_requisition_set_for", "chain_orders",
-            "created_by", "created_at", "updated_at",
+            "customer_requisition_set_by", "customer_requisition_set_for",
+            *ORIGINAL_CUSTOMER_ADMIN_FIELDS, "chain_orders", "created_by", "created_at",
+            "updated_at",
         ]
+
+    @admin.display(description=_("original customer"), ordering="original_customer_account")
+    def original_customer(self, obj):
+        return obj.original_customer or "—"
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         try:
             if change:
+                # A sales order's customer is editable where it may change (SalesOrderAdmin).
+                new_customer = (
+                    {"customer": data["customer"]} if "customer" in form.changed_data else {}
+                )
                 result = services.update_customer_information(
                     order=obj,
                     employee=request.user,
                     customer_reference=data["customer_reference"],
                     customer_requisition=data["customer_requisition"],
                     expected_version=data.get("opened_version"),
+                    **new_customer,
                 )
                 if result.changed_fields:
                     messages.info(request, result.message)
@@ -234,11 +258,12 @@ class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdm
             else:
                 created = self.create(request, data)
                 obj.__dict__.update(created.__dict__)
-        except IntercompanyError as error:
+        except (IntercompanyError, ValidationError) as error:
             # The form validated but the rule refused (a race): say so instead of a 500.
-            messages.error(request, str(error))
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            messages.error(request, text)
             if not change:
-                raise ValidationError(str(error)) from error
+                raise ValidationError(text) from error
 
     def create(self, request, data):
         raise NotImplementedError
@@ -251,13 +276,30 @@ class SalesOrderAdmin(OrderAdmin):
     add_fields = ()
     list_display = (
         "number", "company", "customer", "customer_reference", "customer_requisition",
-        "status", "role",
+        "original_customer", "status", "role",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "customer__account",
-        "customer__name",
+        "customer__name", *ORIGINAL_CUSTOMER_SEARCH_FIELDS,
     )
     list_select_related = ("company", "customer")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.customer_may_change:
+            # The change goes through the service: the original customer follows it along the
+            # chain, and an intercompany customer is refused with the reason.
+            readonly = tuple(name for name in readonly if name != "customer")
+        return readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "customer" in form.base_fields:
+            field = form.base_fields["customer"]
+            field.queryset = field.queryset.filter(company=obj.company_id)
+            # As on the clerk form: a POST without it leaves the customer as it is.
+            field.required = False
+        return form
 
     def create(self, request, data):
         return services.create_sales_order(
@@ -286,12 +328,12 @@ class PurchaseOrderAdmin(OrderAdmin):
     link_fields = ("origin_sales_order", "trading_relationship")
     add_fields = ("source_sales_order",)
     list_display = (
-        "number", "company", "vendor", "customer_reference", "customer_requisition", "status",
-        "role",
+        "number", "company", "vendor", "customer_reference", "customer_requisition",
+        "original_customer", "status", "role",
     )
     search_fields = (
         "number", "customer_reference", "customer_requisition", "vendor__account",
-        "vendor__name",
+        "vendor__name", *ORIGINAL_CUSTOMER_SEARCH_FIELDS,
     )
     list_select_related = ("company", "vendor")
 

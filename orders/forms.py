@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from intercompany.models import Company
 from intercompany.validators import invisible_characters_validator, reject_control_characters
 from orders.history import FIELD_LABELS
 from orders.models import (
-    CUSTOMER_INFORMATION_FIELDS,
     CUSTOMER_REFERENCE_MAX_LENGTH,
     CUSTOMER_REQUISITION_MAX_LENGTH,
+    TYPED_CUSTOMER_INFORMATION_FIELDS,
     OrderStatus,
+    OrderType,
 )
 from orders.selectors import (
     active_intercompany_vendors_of,
@@ -118,8 +120,17 @@ class PurchaseOrderCreateForm(CompanyBoundForm):
 
 class CustomerInformationForm(forms.Form):
     """Edit the customer information of an order. ``version`` is the order's version when the
-    form was opened: the service refuses the save if the order changed since."""
+    form was opened: the service refuses the save if the order changed since.
 
+    On an open sales order that is not an intercompany one, the customer can be changed too,
+    among the company's customers that are not intercompany customers (a sale to one of those
+    is another kind of chain; the service refuses it with the reason).
+    """
+
+    # Not required: a form without it (an API-like POST, an older page) leaves the customer as is.
+    customer = AccountChoiceField(
+        queryset=None, label=_("Customer"), empty_label=None, required=False
+    )
     customer_reference = _customer_reference_field()
     customer_requisition = _customer_requisition_field()
     version = forms.IntegerField(
@@ -131,11 +142,36 @@ class CustomerInformationForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_change_customer(order):
+            field = self.fields["customer"]
+            field.queryset = customers_of(order.company).filter(represents_company__isnull=True)
+            field.help_text = _(
+                "Changing it changes the original customer of the orders of its chain as the "
+                "switches say. Intercompany customers are not offered: a sale to one is "
+                "another kind of chain."
+            )
+            field.error_messages["invalid_choice"] = _(
+                "Choose one of the customers of %(company)s that is not an intercompany "
+                "customer."
+            ) % {"company": order.company.code}
+        else:
+            del self.fields["customer"]
+
     @classmethod
     def for_order(cls, order, data=None) -> CustomerInformationForm:
-        initial = {name: getattr(order, name) for name in CUSTOMER_INFORMATION_FIELDS}
+        initial = {name: getattr(order, name) for name in TYPED_CUSTOMER_INFORMATION_FIELDS}
         initial["version"] = order.version
-        return cls(data=data, initial=initial)
+        if may_change_customer(order):
+            initial["customer"] = order.customer_id
+        return cls(data=data, initial=initial, order=order)
+
+
+def may_change_customer(order) -> bool:
+    """Whether the edit form offers the customer: an open sales order, not an intercompany
+    one (whose customer is the intercompany customer by definition)."""
+    return order.order_type == OrderType.SALES and order.customer_may_change
 
 
 class IntercompanyPurchaseOrderForm(forms.Form):
@@ -194,7 +230,7 @@ class OverwriteFilterForm(forms.Form):
         label="Field",
         required=False,
         choices=[("", "Both fields")]
-        + [(name, FIELD_LABELS[name]) for name in CUSTOMER_INFORMATION_FIELDS],
+        + [(name, FIELD_LABELS[name]) for name in TYPED_CUSTOMER_INFORMATION_FIELDS],
     )
     other_company = forms.ModelChoiceField(
         label="Other company", required=False, queryset=None, empty_label="Any company",

@@ -17,14 +17,23 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from intercompany.history import ChangeKind
-from intercompany.models import Company, Employee
-from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OverwriteRecord
+from intercompany.models import Company, Customer, Employee
+from orders.models import (
+    CUSTOMER_INFORMATION_FIELDS,
+    Order,
+    OrderType,
+    OverwriteRecord,
+)
 
 FIELD_LABELS = {
     "customer_reference": "Customer reference",
     "customer_requisition": "Customer requisition",
+    "original_customer_account": _("Original customer account"),
+    "original_customer_name": _("Original customer name"),
+    "customer": _("Customer"),
     "status": "Status",
 }
 HISTORY_FIELDS = (*CUSTOMER_INFORMATION_FIELDS, "status")
@@ -227,14 +236,28 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
             ids_e.add(getattr(row, f"{field}_set_by_id"))
             ids_c.add(getattr(row, f"{field}_set_for_id"))
     names = _Names(ids_e, ids_c)
+    fields, customers = HISTORY_FIELDS, {}
+    if order.order_type == OrderType.SALES:
+        # A change of customer shows as "Customer: old → new", both as account and name.
+        fields = ("customer", *HISTORY_FIELDS)
+        customers = {
+            customer.pk: str(customer)
+            for customer in Customer.objects.filter(pk__in={row.customer_id for row in rows})
+        }
+
+    def value_of(row, field):
+        if field == "customer":
+            return customers.get(row.customer_id, "")
+        return getattr(row, field)
+
     entries = []
     previous = None
     for row in rows:
         changes = []
-        for field in HISTORY_FIELDS:
-            old = getattr(previous, field) if previous is not None else ""
-            new = getattr(row, field)
-            if previous is None and field == "status":
+        for field in fields:
+            old = value_of(previous, field) if previous is not None else ""
+            new = value_of(row, field)
+            if previous is None and field in ("status", "customer"):
                 continue
             if old == new:
                 continue

@@ -21,9 +21,19 @@ from simple_history.models import HistoricalRecords
 from intercompany.history import ChangeKind, ChangeRecord, SourceOrder
 from intercompany.models import Company, Customer, TradingRelationship, Vendor
 
-CUSTOMER_INFORMATION_FIELDS = ("customer_reference", "customer_requisition")
+# The original customer (account and name as in the original company) is customer information
+# like the two fields clerks type: it travels along the chain on the same switched-on edges. It
+# is set only on a sales order that is not an intercompany one (its own customer), and moves
+# outward from there.
+ORIGINAL_CUSTOMER_FIELDS = ("original_customer_account", "original_customer_name")
+# The fields clerks type on any order: the only ones one company can overwrite for another (the
+# original customer is always set for the original sales order's company, copies included).
+TYPED_CUSTOMER_INFORMATION_FIELDS = ("customer_reference", "customer_requisition")
+CUSTOMER_INFORMATION_FIELDS = (*TYPED_CUSTOMER_INFORMATION_FIELDS, *ORIGINAL_CUSTOMER_FIELDS)
 CUSTOMER_REFERENCE_MAX_LENGTH = 60
 CUSTOMER_REQUISITION_MAX_LENGTH = 40
+ORIGINAL_CUSTOMER_ACCOUNT_MAX_LENGTH = 20
+ORIGINAL_CUSTOMER_NAME_MAX_LENGTH = 120
 
 
 class OrderStatus(models.TextChoices):
@@ -123,6 +133,39 @@ class Order(models.Model):
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         editable=False,
     )
+    original_customer_account = models.CharField(
+        _("Original customer account"), max_length=ORIGINAL_CUSTOMER_ACCOUNT_MAX_LENGTH,
+        blank=True, default="", editable=False,
+        help_text=_("The customer account of the original sales order, as in its company."),
+    )
+    original_customer_name = models.CharField(
+        _("Original customer name"), max_length=ORIGINAL_CUSTOMER_NAME_MAX_LENGTH,
+        blank=True, default="", editable=False,
+    )
+    original_customer_account_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    original_customer_account_set_for = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
+    original_customer_name_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    original_customer_name_set_for = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False,
+    )
+    # Which sales order the chain started from (Dynamics 365: InterCompanyOriginalSalesId). Part
+    # of the chain's shape, set when the order is created and never changed: shown on every leg
+    # whatever the switches. Empty on the original sales order itself and on chains that began
+    # with a purchase order or with a sale to an intercompany customer.
+    original_sales_order = models.ForeignKey(
+        "SalesOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        editable=False, verbose_name=_("original sales order"),
+    )
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     version = models.PositiveIntegerField(default=1, editable=False)
     chain = models.ForeignKey(
@@ -193,6 +236,13 @@ class Order(models.Model):
         }
 
     @property
+    def original_customer(self) -> str:
+        """The original customer as shown: "US-0001 Fabrikam, Inc.", or "" when unknown."""
+        return " ".join(
+            part for part in (self.original_customer_account, self.original_customer_name) if part
+        )
+
+    @property
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
 
@@ -230,6 +280,22 @@ class SalesOrder(Order):
     @property
     def is_intercompany(self) -> bool:
         return self.intercompany_purchase_order_id is not None
+
+    @property
+    def is_original(self) -> bool:
+        """A sales order to an end customer: where the original customer is set."""
+        return not self.is_intercompany
+
+    @property
+    def customer_may_change(self) -> bool:
+        """An open sales order that is not an intercompany one (whose customer is the
+        intercompany customer by definition) may change customer."""
+        return not self.is_cancelled and self.is_original
+
+    def take_customer_as_original_customer(self) -> None:
+        """Make the customer the original customer (account and name as in this company)."""
+        self.original_customer_account = self.customer.account
+        self.original_customer_name = self.customer.name
 
     @property
     def role(self) -> str:

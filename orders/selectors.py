@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_datetime
+from django.utils.translation import gettext as _
 
 from intercompany.models import Company, Customer, Employee, Vendor
 from orders.history import HistoryEntry, Overwrite, cross_company_overwrites, order_history
@@ -27,6 +28,9 @@ SET_BY_FIELDS = (
     "customer_reference_set_for",
     "customer_requisition_set_by",
     "customer_requisition_set_for",
+    "original_customer_account_set_by",
+    "original_customer_account_set_for",
+    "original_sales_order__company",
 )
 
 
@@ -116,10 +120,12 @@ def order_list(
 ) -> OrderPage:
     """The orders of ``company`` for its list page, newest number first."""
     if order_type == OrderType.SALES:
-        queryset = SalesOrder.objects.select_related("customer")
+        queryset = SalesOrder.objects.select_related("customer", "original_sales_order__company")
         partner, partners = "customer", Customer.objects.filter(company=company)
     else:
-        queryset = PurchaseOrder.objects.select_related("vendor")
+        queryset = PurchaseOrder.objects.select_related(
+            "vendor", "original_sales_order__company"
+        )
         partner, partners = "vendor", Vendor.objects.filter(company=company)
     queryset = queryset.filter(company=company)
     q = filters.q.strip()
@@ -133,6 +139,8 @@ def order_list(
             Q(number__icontains=q)
             | Q(customer_reference__icontains=q)
             | Q(customer_requisition__icontains=q)
+            | Q(original_customer_account__icontains=q)
+            | Q(original_customer_name__icontains=q)
             | Q(**{f"{partner}_id__in": matching_partners})
         )
     if filters.intercompany == "yes":
@@ -188,6 +196,8 @@ class ChainRow:
     order: Order
     is_current: bool
     may_open: bool  # the employee works for the order's company
+    # Why this order does not show the original sales order's customer, or "".
+    original_customer_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +213,7 @@ class ChainConnection:
 class ChainPanel:
     rows: list[ChainRow]
     connections: list[ChainConnection]
+    original: Order | None = None  # the original sales order of the chain, if it has one
 
     @property
     def is_chain(self) -> bool:
@@ -217,11 +228,13 @@ def chain_panel(*, order: Order, employee: Employee, company_ids: set[int]) -> C
     """
     snapshot = read_chain(order)
     orders = sorted(snapshot.orders(), key=lambda o: (o.created_at, o.order_type != "sales", o.pk))
+    notes = _original_customer_notes(snapshot)
     rows = [
         ChainRow(
             order=o,
             is_current=o.node == order.node,
             may_open=o.company_id in company_ids,
+            original_customer_note=notes.get(o.node, ""),
         )
         for o in orders
     ]
@@ -237,7 +250,54 @@ def chain_panel(*, order: Order, employee: Employee, company_ids: set[int]) -> C
             ChainConnection(left=links[0].source, right=links[0].target, directions=tuple(links))
         )
     connections.sort(key=lambda c: (position[c.left.node], position[c.right.node]))
-    return ChainPanel(rows=rows, connections=connections)
+    original = next((row.order for row in rows if row.order.order_type == OrderType.SALES
+                     and row.order.is_original and row.order.chain_id), None)
+    return ChainPanel(rows=rows, connections=connections, original=original)
+
+
+def _original_customer_notes(snapshot) -> dict[tuple[str, int], str]:
+    """For each order of the chain that does not hold the original sales order's customer, why:
+    the switched-off link on its way from the original sales order, or, when every link is on
+    now, that a switch was off when the customer changed (switching copies nothing by itself)."""
+    original = next(
+        (so for so in snapshot.sales_orders.values() if so.is_original and so.chain_id), None
+    )
+    if original is None:
+        return {}
+    # The way from the original sales order to every order: its links outward (a tree).
+    way_in: dict[tuple[str, int], Link] = {}
+    outgoing: dict[tuple[str, int], list[Link]] = {}
+    for link in snapshot.links():
+        outgoing.setdefault(link.source.node, []).append(link)
+    queue = [original.node]
+    while queue:
+        here = queue.pop()
+        for link in outgoing.get(here, []):
+            target = link.target.node
+            if target != original.node and target not in way_in:
+                way_in[target] = link
+                queue.append(target)
+    notes = {}
+    for order in snapshot.orders():
+        if order.node == original.node or not order.chain_id:
+            continue
+        if order.original_customer == original.original_customer:
+            continue
+        way, node = [], order.node
+        while node in way_in:
+            way.append(way_in[node])
+            node = way_in[node].source.node
+        blocked = next((link for link in reversed(way) if not link.is_on), None)
+        if blocked is not None:
+            notes[order.node] = _(
+                "Keeps its original customer: %(customer)s was not copied here because %(reason)s."
+            ) % {"customer": original.original_customer, "reason": blocked.off_reason}
+        else:
+            notes[order.node] = _(
+                "Keeps its original customer: a switch on the way from %(number)s was off when "
+                "its customer became %(customer)s (switching a policy copies nothing by itself)."
+            ) % {"number": original.number, "customer": original.original_customer}
+    return notes
 
 
 # -- The History tab ----------------------------------------------------------------------------

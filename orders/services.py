@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from intercompany.exceptions import InactiveRelationshipError, NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
@@ -16,7 +17,6 @@ from intercompany.models import Company, Customer, Employee, TradingRelationship
 from intercompany.validators import clean_text
 from orders.exceptions import StaleOrderError
 from orders.models import (
-    CUSTOMER_INFORMATION_FIELDS,
     CUSTOMER_REFERENCE_MAX_LENGTH,
     CUSTOMER_REQUISITION_MAX_LENGTH,
     NumberSequence,
@@ -26,7 +26,7 @@ from orders.models import (
     PurchaseOrder,
     SalesOrder,
 )
-from orders.sync import SyncResult, lock_order, save_customer_information
+from orders.sync import SyncResult, copy_at_creation, lock_order, save_customer_information
 
 UNSET = object()
 
@@ -116,15 +116,6 @@ def lock_number_sequences(*keys: tuple[Company, str]) -> None:
         )
 
 
-def _copy_customer_information(*, source: Order, target: Order, enabled: bool) -> None:
-    if not enabled:
-        return
-    for name in CUSTOMER_INFORMATION_FIELDS:
-        setattr(target, name, getattr(source, name))
-        setattr(target, f"{name}_set_by_id", getattr(source, f"{name}_set_by_id"))
-        setattr(target, f"{name}_set_for_id", getattr(source, f"{name}_set_for_id"))
-
-
 def _save_new(order: Order, *, employee: Employee, company: Company, source: Order | None = None):
     source_ref = source.source_reference if source is not None else None
     attach_change_context(
@@ -147,12 +138,9 @@ def _create_intercompany_sales_order(
         customer=relationship.intercompany_customer,
         intercompany_purchase_order=purchase_order,
         chain_id=purchase_order.chain_id,
+        original_sales_order_id=purchase_order.original_sales_order_id,
     )
-    _copy_customer_information(
-        source=purchase_order,
-        target=sales_order,
-        enabled=relationship.purchase_policy_syncs_intercompany_sales_order,
-    )
+    copy_at_creation(source=purchase_order, target=sales_order)
     return _save_new(
         sales_order, employee=employee, company=purchase_order.company, source=purchase_order
     )
@@ -191,6 +179,8 @@ def create_sales_order(
             chain=chain,
             **values,
         )
+        if not customer.is_intercompany:
+            sales_order.take_customer_as_original_customer()
         _save_new(sales_order, employee=employee, company=company)
         if relationship is not None:
             purchase_order = PurchaseOrder(
@@ -200,11 +190,7 @@ def create_sales_order(
                 trading_relationship=relationship,
                 chain=chain,
             )
-            _copy_customer_information(
-                source=sales_order,
-                target=purchase_order,
-                enabled=relationship.sales_policy_syncs_intercompany_purchase_order,
-            )
+            copy_at_creation(source=sales_order, target=purchase_order)
             _save_new(purchase_order, employee=employee, company=company, source=sales_order)
             # The link is not customer information: written directly, it adds no history row.
             SalesOrder.objects.filter(pk=sales_order.pk).update(
@@ -262,8 +248,9 @@ def create_intercompany_purchase_order(
     """Source ``sales_order`` from an intercompany vendor (three legs, or more along A → B → C).
 
     Creates the intercompany purchase order in the sales order's company and, from it, the
-    intercompany sales order in the vendor's company, in one transaction. Customer information is
-    copied at creation as far as the buying company's purchase order policy says.
+    intercompany sales order in the vendor's company, in one transaction. Customer information
+    (the original customer included) is copied at creation along the edges the rule in
+    ``orders/sync.py`` switches on.
     """
     company = sales_order.company
     check_works_for(employee, company)
@@ -293,12 +280,12 @@ def create_intercompany_purchase_order(
             origin_sales_order=current,
             trading_relationship=relationship,
             chain_id=current.chain_id,
+            # An original sales order starts the chain; an intercompany one passes its start on.
+            original_sales_order_id=(
+                current.pk if current.is_original else current.original_sales_order_id
+            ),
         )
-        _copy_customer_information(
-            source=current,
-            target=purchase_order,
-            enabled=relationship.purchase_policy_syncs_original_sales_order,
-        )
+        copy_at_creation(source=current, target=purchase_order)
         _save_new(purchase_order, employee=employee, company=company, source=current)
         purchase_order.intercompany_sales_order = _create_intercompany_sales_order(
             purchase_order=purchase_order, relationship=relationship, employee=employee
@@ -307,20 +294,60 @@ def create_intercompany_purchase_order(
     return purchase_order
 
 
+def check_new_customer(order: Order, customer: object) -> Customer:
+    """The checks a change of customer needs before anything is locked: the right kind of order,
+    a customer of the order's company, not an intercompany customer. Raises ``ValidationError``
+    keyed ``customer`` (forms call it to show the reason on the field)."""
+    if not isinstance(order, SalesOrder):
+        raise ValidationError({"customer": _("Only a sales order has a customer.")})
+    if not isinstance(customer, Customer) or customer.pk is None:
+        raise ValidationError({"customer": _("Choose one of the customers of %(company)s.")
+                               % {"company": order.company.code}})
+    if customer.company_id != order.company_id:
+        raise ValidationError({"customer": _(
+            "Customer %(account)s is not a customer of %(company)s: choose one of its customers."
+        ) % {"account": customer.account, "company": order.company.code}})
+    if customer.is_intercompany:
+        raise ValidationError({"customer": _(
+            "%(account)s %(name)s is an intercompany customer: a sale to it is an intercompany "
+            "sales order, another kind of chain. Create a new sales order to it instead; the "
+            "customer of %(number)s was not changed."
+        ) % {"account": customer.account, "name": customer.name, "number": order.number}})
+    return customer
+
+
+def _refuse_customer_change_of(current: SalesOrder) -> None:
+    """The checks on the order as locked: open, and not an intercompany sales order."""
+    if current.is_cancelled:
+        raise ValidationError({"customer": _(
+            "%(number)s is cancelled: its customer cannot be changed."
+        ) % {"number": current.number}})
+    if current.is_intercompany:
+        raise ValidationError({"customer": _(
+            "%(number)s is an intercompany sales order: its customer is the intercompany "
+            "customer %(account)s, which stands for the buying company, and cannot be changed."
+        ) % {"number": current.number, "account": current.customer.account}})
+
+
 def update_customer_information(
     *,
     order: Order,
     employee: Employee,
+    customer: object = UNSET,
     customer_reference: object = UNSET,
     customer_requisition: object = UNSET,
     expected_version: int | None = None,
 ) -> SyncResult:
-    """Edit the customer reference and/or customer requisition of ``order`` as ``employee``,
-    acting for the order's company, and copy the change along the chain as the switches say.
+    """Edit the customer information of ``order`` as ``employee``, acting for the order's
+    company, and copy the change along the chain as the switches say.
 
-    ``expected_version`` is the version the clerk's form was opened at: if the order changed
-    since (a colleague, another company, a synced copy), ``StaleOrderError`` is raised and
-    nothing is saved. Bad input raises ``ValidationError`` naming the field; nothing is saved.
+    ``customer`` (a sales order that is open and not an intercompany one, to another customer
+    of its company that is not an intercompany customer) changes the customer and with it the
+    original customer, which then travels outward along the chain like the customer reference
+    and the customer requisition. ``expected_version`` is the version the clerk's form was
+    opened at: if the order changed since (a colleague, another company, a synced copy),
+    ``StaleOrderError`` is raised and nothing is saved. Bad input raises ``ValidationError``
+    naming the field; nothing is saved.
     """
     company = order.company
     given = {
@@ -332,21 +359,36 @@ def update_customer_information(
         if value is not UNSET
     }
     values = clean_customer_information(given)
+    if customer is not UNSET:
+        check_new_customer(order, customer)
     with transaction.atomic():
         # The permission is checked in the transaction that writes: an employee who no
         # longer works for the company when the edit lands cannot make it.
         current, snapshot = lock_order(order, acting=employee)
         if expected_version is not None and current.version != expected_version:
             raise StaleOrderError(current=current)
-        if all(getattr(current, name) == value for name, value in values.items()):
+        new_customer = customer is not UNSET and current.customer_id != customer.pk
+        if new_customer:
+            _refuse_customer_change_of(current)
+        if not new_customer and all(
+            getattr(current, name) == value for name, value in values.items()
+        ):
             return SyncResult(order=current)
         for name, value in values.items():
             setattr(current, name, value)
+        if new_customer:
+            current.customer = customer
+            current.take_customer_as_original_customer()
         attach_change_context(
             current, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
         )
         current._chain_snapshot = snapshot
-        save_customer_information(order=current)
+        if new_customer:
+            # The customer is a column the fast path does not write: a full save (its hooks
+            # lock, stamp, record and copy exactly as the fast path does).
+            current.save()
+        else:
+            save_customer_information(order=current)
     return current.sync_result
 
 
@@ -371,6 +413,7 @@ __all__ = [
     "StaleOrderError",
     "allocate_number",
     "cancel_order",
+    "check_new_customer",
     "clean_customer_information",
     "create_intercompany_purchase_order",
     "create_purchase_order",

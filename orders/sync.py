@@ -42,6 +42,7 @@ from orders.domain_signals import overwrites_recorded
 from orders.exceptions import StaleOrderError
 from orders.models import (
     CUSTOMER_INFORMATION_FIELDS,
+    ORIGINAL_CUSTOMER_FIELDS,
     Order,
     OrderChain,
     OrderType,
@@ -92,6 +93,68 @@ class Link:
         return self.off_reason is None
 
 
+def links_of_purchase_order(
+    po: PurchaseOrder, *, origin: SalesOrder | None, mirror: SalesOrder | None
+) -> list[Link]:
+    """The directed edges around one intercompany purchase order: the rule, stated once.
+
+    ``origin`` is the sales order ``po`` was created from, ``mirror`` the intercompany sales
+    order created from ``po`` (either may be missing). Used for the edits of a chain and for the
+    copies made when a chain grows (``copy_at_creation``).
+    """
+    relationship = po.trading_relationship
+    if relationship is None:
+        return []
+    links: list[Link] = []
+    if origin is not None:
+        switch = "purchase_policy_syncs_original_sales_order"
+        links.append(Link(origin, po, relationship, switch))
+        links.append(Link(po, origin, relationship, switch))
+    if mirror is not None:
+        links.append(
+            Link(po, mirror, relationship, "purchase_policy_syncs_intercompany_sales_order")
+        )
+        links.append(
+            Link(mirror, po, relationship, "sales_policy_syncs_intercompany_purchase_order")
+        )
+    return links
+
+
+def copy_at_creation(*, source: Order, target: Order) -> Link:
+    """Give ``target``, a new order of a chain created from ``source``, the customer information
+    of ``source`` when the rule's edge ``source`` → ``target`` is on (before ``target`` is saved).
+
+    The edge is found by ``links_of_purchase_order``, the same statement of the rule the edits
+    follow, so creation and edits cannot drift apart. Returns the edge: ``link.is_on`` says
+    whether the values were copied, ``link.off_reason`` why not.
+    """
+    if isinstance(target, PurchaseOrder):
+        # A new purchase order is created from its origin, or (a sale to an intercompany
+        # customer) from the intercompany sales order that it will be mirrored by.
+        is_origin = source.pk is not None and target.origin_sales_order_id == source.pk
+        links = links_of_purchase_order(
+            target, origin=source if is_origin else None, mirror=None if is_origin else source
+        )
+    else:
+        links = links_of_purchase_order(source, origin=None, mirror=target)
+    link = next(link for link in links if link.source is source and link.target is target)
+    if link.is_on:
+        for name in CUSTOMER_INFORMATION_FIELDS:
+            setattr(target, name, getattr(source, name))
+            setattr(target, f"{name}_set_by_id", getattr(source, f"{name}_set_by_id"))
+            setattr(target, f"{name}_set_for_id", getattr(source, f"{name}_set_for_id"))
+    return link
+
+
+def fields_that_travel(order: Order, changed: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the fields a save changed, those its copies carry. The original customer moves only
+    outward from the original sales order (where it can be changed): a copy never carries it
+    back from another order, which may hold an earlier one because a switch was off."""
+    if order.order_type == OrderType.SALES and order.is_original:
+        return changed
+    return tuple(name for name in changed if name not in ORIGINAL_CUSTOMER_FIELDS)
+
+
 @dataclass
 class ChainSnapshot:
     """The orders of one chain as locked (or read) in this transaction."""
@@ -122,22 +185,11 @@ class ChainSnapshot:
         }
         links: list[Link] = []
         for po in self.purchase_orders.values():
-            relationship = po.trading_relationship
-            if relationship is None:
-                continue
-            origin = self.sales_orders.get(po.origin_sales_order_id)
-            if origin is not None:
-                switch = "purchase_policy_syncs_original_sales_order"
-                links.append(Link(origin, po, relationship, switch))
-                links.append(Link(po, origin, relationship, switch))
-            mirror = intercompany_sales_order_of.get(po.pk)
-            if mirror is not None:
-                links.append(
-                    Link(po, mirror, relationship, "purchase_policy_syncs_intercompany_sales_order")
-                )
-                links.append(
-                    Link(mirror, po, relationship, "sales_policy_syncs_intercompany_purchase_order")
-                )
+            links += links_of_purchase_order(
+                po,
+                origin=self.sales_orders.get(po.origin_sales_order_id),
+                mirror=intercompany_sales_order_of.get(po.pk),
+            )
         return links
 
     def reach(self, start: Order) -> tuple[list[Order], list[Link]]:
@@ -463,6 +515,7 @@ def _write_change(order: Order, *, edited_written: bool) -> SyncResult:
             table[order.pk] = order
         reached, blocked = snapshot.reach(order)
         result.not_copied = blocked
+        changed = fields_that_travel(order, changed)
         # Each target gets only the fields whose value differs there: a field that already
         # holds the value keeps whoever set it, so a later overwrite is attributed to the right
         # company.

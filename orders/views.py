@@ -79,12 +79,12 @@ class Kind:
 KINDS = {
     OrderType.SALES: Kind(
         OrderType.SALES, "Sales orders", "sales order", "customer", SalesOrderCreateForm,
-        "Number, customer, customer reference or customer requisition.",
+        "Number, customer, customer reference, customer requisition or original customer.",
     ),
     OrderType.PURCHASE: Kind(
         OrderType.PURCHASE, "Purchase orders", "purchase order", "vendor",
         PurchaseOrderCreateForm,
-        "Number, vendor, customer reference or customer requisition.",
+        "Number, vendor, customer reference, customer requisition or original customer.",
     ),
 }
 
@@ -246,16 +246,17 @@ def order_edit(request, order_type: str, pk: int):
         form = CustomerInformationForm.for_order(order)
         return render(request, "orders/order_edit.html", _order_context(order, form=form))
 
-    form = CustomerInformationForm(request.POST)
+    form = CustomerInformationForm(request.POST, order=order)
     if form.is_valid():
         opened_at = form.cleaned_data["version"]
+        values = {
+            name: form.cleaned_data[name]
+            for name in ("customer", "customer_reference", "customer_requisition")
+            if form.cleaned_data.get(name) is not None
+        }
         try:
             result = update_customer_information(
-                order=order,
-                employee=request.user,
-                customer_reference=form.cleaned_data["customer_reference"],
-                customer_requisition=form.cleaned_data["customer_requisition"],
-                expected_version=opened_at,
+                order=order, employee=request.user, expected_version=opened_at, **values
             )
         except StaleOrderError:
             # Refused, nothing saved. Show what is there now and who set it, keep the clerk's
@@ -264,7 +265,7 @@ def order_edit(request, order_type: str, pk: int):
             current = selectors.order_for_page(request.user, order_type, pk)
             data = request.POST.copy()
             data["version"] = current.version
-            form = CustomerInformationForm(data)
+            form = CustomerInformationForm(data, order=current)
             return render(
                 request,
                 "orders/order_edit.html",

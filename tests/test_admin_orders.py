@@ -69,3 +69,43 @@ def test_admin_post_without_the_opened_version_is_refused(client, admin, chain):
     })
     assert response.status_code == 200
     assert PurchaseOrder.objects.get(pk=chain.purchase.pk).customer_requisition == "PO-7781"
+
+
+def test_admin_change_of_customer_moves_the_original_customer_along_the_chain(
+    client, admin, chain, usmf
+):
+    from tests.conftest import make_customer
+
+    contoso = make_customer(usmf, "US-002", "Contoso Retail")
+    client.force_login(admin)
+    order = chain.fresh("original")
+    response = client.post(change_url(order), {
+        "customer": contoso.pk, "customer_reference": "", "customer_requisition": "PO-7781",
+        "status": "open", "opened_version": order.version,
+    })
+
+    assert response.status_code == 302
+    assert chain.fresh("original").customer == contoso
+    assert chain.values("original_customer") == dict.fromkeys(
+        ("original", "purchase", "mirror"), "US-002 Contoso Retail"
+    )
+    assert chain.fresh("mirror").history.first().history_user == admin
+
+
+def test_admin_refuses_an_intercompany_customer_and_keeps_the_intercompany_one_fixed(
+    client, admin, chain, usmf, gbsi
+):
+    intercompany_customer = make_relationship(gbsi, usmf).intercompany_customer
+    client.force_login(admin)
+    order = chain.fresh("original")
+    response = client.post(change_url(order), {
+        "customer": intercompany_customer.pk, "customer_reference": "",
+        "customer_requisition": "PO-7781", "status": "open", "opened_version": order.version,
+    })
+
+    assert response.status_code == 200
+    assert "is an intercompany customer" in response.content.decode()
+    assert chain.fresh("original").customer == order.customer
+    # On the intercompany sales order the customer is shown, not offered.
+    form = client.get(change_url(chain.mirror)).content.decode()
+    assert 'name="customer"' not in form

@@ -147,3 +147,24 @@ def test_load_demo_reuses_existing_companies_accounts_and_employees(
     assert authenticate(request, username="alice", password="correct-horse-battery") is not None
     assert authenticate(request, username="alice", password="demo-alice-2026") is None
     assert "alice exists with another password" in output
+
+
+def test_the_demo_shows_a_change_of_customer_that_a_switch_kept_from_the_last_company():
+    load_demo()
+
+    original = SalesOrder.objects.get(
+        customer_reference="AW retail bundles", intercompany_purchase_order__isnull=True
+    )
+    assert original.customer.account == "US-006"
+    legs = {
+        (o.company.code, o.order_type): o.original_customer
+        for model in (SalesOrder, PurchaseOrder)
+        for o in model.objects.filter(original_sales_order=original).select_related("company")
+    }
+    assert legs == {
+        ("USMF", "purchase"): "US-006 Adventure Works Retail",
+        ("DEMF", "sales"): "US-006 Adventure Works Retail",
+        # DEMF's purchase order policy toward GBSI has the link off: neither got it.
+        ("DEMF", "purchase"): "",
+        ("GBSI", "sales"): "",
+    }

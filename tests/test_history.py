@@ -143,7 +143,10 @@ def test_order_history_shows_whose_value_a_copy_overwrote(chain, alice, jonas, u
     assert change.overwrote == alice_setter(alice, usmf)
     assert entries[1].how == "created here"
     assert [(c.field, c.old, c.new, c.overwrote) for c in entries[1].changes] == [
-        ("customer_requisition", "", "PO-7781", None)
+        ("customer_requisition", "", "PO-7781", None),
+        # The original sales order's customer, as its original customer (issue 10).
+        ("original_customer_account", "", chain.original.customer.account, None),
+        ("original_customer_name", "", chain.original.customer.name, None),
     ]
 
 

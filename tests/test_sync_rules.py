@@ -14,7 +14,12 @@ import pytest
 from intercompany.services import update_trading_relationship
 from orders.models import PurchaseOrder, SalesOrder
 from orders.services import update_customer_information
-from tests.conftest import ThreeLeggedChain, make_relationship, make_three_legged_chain
+from tests.conftest import (
+    ThreeLeggedChain,
+    make_customer,
+    make_relationship,
+    make_three_legged_chain,
+)
 
 SWITCHES = (
     "purchase_policy_syncs_original_sales_order",
@@ -89,10 +94,76 @@ def test_an_edit_reaches_exactly_the_orders_the_switched_on_edges_lead_to(
         for role in ThreeLeggedChain.ROLES
     }
     assert {o.number for o in result.copied_to} == {chain.order(r).number for r in reached}
-    # The field not edited stays as it was everywhere.
+    # The field not edited stays as it was everywhere, and so does the original customer.
     assert chain.values("customer_reference") == dict.fromkeys(
         ThreeLeggedChain.ROLES, "Fabrikam spring"
     )
+    assert chain.values("original_customer") == dict.fromkeys(
+        ThreeLeggedChain.ROLES, "US-001 Fabrikam Retail"
+    )
+
+
+@pytest.mark.parametrize("switches", COMBINATIONS, ids=[_combination_id(c) for c in COMBINATIONS])
+def test_a_change_of_customer_reaches_exactly_the_orders_the_switched_on_edges_lead_to(
+    chain_every_switch_on, admin, alice, usmf, switches
+):
+    # The 24 cases above, extended: the customer changes on the original sales order (the only
+    # order where it can change) and the original customer travels like any customer information.
+    chain = chain_every_switch_on
+    contoso = make_customer(usmf, "US-002", "Contoso Retail")
+    update_trading_relationship(relationship=chain.relationship, employee=admin, **switches)
+
+    result = update_customer_information(order=chain.original, employee=alice, customer=contoso)
+
+    reached = expected_reach("original", switches)
+    assert chain.fresh("original").customer == contoso
+    assert chain.values("original_customer") == {
+        role: "US-002 Contoso Retail" if role == "original" or role in reached
+        else "US-001 Fabrikam Retail"
+        for role in ThreeLeggedChain.ROLES
+    }
+    assert {o.number for o in result.copied_to} == {chain.order(r).number for r in reached}
+    # Nothing else moved: the intercompany sales order keeps its intercompany customer.
+    assert chain.fresh("mirror").customer == chain.relationship.intercompany_customer
+    assert chain.values() == dict.fromkeys(ThreeLeggedChain.ROLES, "PO-7781")
+    # The save message names where it went, and the first order a switched-off edge kept it from.
+    first_missed = next((r for r in ("purchase", "mirror") if r not in reached), None)
+    if reached:
+        copied = " and ".join(chain.order(r).number for r in ("purchase", "mirror") if r in reached)
+        assert f"Copied to {copied}." in result.message
+    if first_missed:
+        assert f"Not copied to {chain.order(first_missed).number}: the purchase order policy of " \
+               f"USMF has “" in result.message
+    else:
+        assert "Not copied" not in result.message
+
+
+@pytest.mark.parametrize("switches", COMBINATIONS, ids=[_combination_id(c) for c in COMBINATIONS])
+def test_creating_a_chain_copies_the_original_customer_along_the_same_edges_as_an_edit(
+    alice, usmf, demf, external_customer, switches
+):
+    relationship = make_relationship(usmf, demf, **switches)
+
+    chain = make_three_legged_chain(
+        employee=alice, relationship=relationship, customer=external_customer,
+        customer_requisition="PO-7781",
+    )
+
+    # The copies made at creation go out from the order each new order is created from, along
+    # the edges an edit of the original sales order would take: the same rule.
+    outward = expected_reach("original", switches)
+    assert chain.values("original_customer") == {
+        role: "US-001 Fabrikam Retail" if role == "original" or role in outward else ""
+        for role in ThreeLeggedChain.ROLES
+    }
+    assert chain.values() == {
+        role: "PO-7781" if role == "original" or role in outward else ""
+        for role in ThreeLeggedChain.ROLES
+    }
+    # The original sales order is the chain's shape: every leg names it, whatever the switches.
+    assert {r: chain.fresh(r).original_sales_order_id for r in ThreeLeggedChain.ROLES} == {
+        "original": None, "purchase": chain.original.pk, "mirror": chain.original.pk,
+    }
 
 
 def test_the_reachability_table_matches_the_worked_examples_of_the_domain():

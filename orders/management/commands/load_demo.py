@@ -83,6 +83,7 @@ CUSTOMERS = {
         ("US-003", "Adventure Works Cycles"),
         ("US-004", "Northwind Traders"),
         ("US-005", "Trey Research"),
+        ("US-006", "Adventure Works Retail"),
     ),
     "DEMF": (
         ("DE-001", "Bergmann Elektronik GmbH"),
@@ -342,7 +343,8 @@ class Command(BaseCommand):
         # - Northwind: three legs, recommended buyer switches (USMF buys from GBSI): the buyer's
         #   edits reach the seller, the seller's edits stay in the seller's order;
         # - Adventure Works: A -> B -> C, USMF sources from DEMF, DEMF sources its intercompany
-        #   sales order from GBSI (DEMF buys from GBSI with only the seller's switch on);
+        #   sales order from GBSI (DEMF buys from GBSI with only the seller's switch on); its
+        #   customer is then changed, and the new original customer stops at DEMF;
         # - Forest Wholesales: one original sales order sourcing from DEMF and from GBSI;
         # - two legs from the buyer's side (purchase orders to intercompany vendors) and from the
         #   seller's side (sales orders to intercompany customers);
@@ -404,6 +406,10 @@ class Command(BaseCommand):
         edit(northwind_po.intercompany_sales_order, e["priya"], customer_requisition="NW-55012-A")
         at(14, "17:30")
         edit(northwind, e["alice"], customer_requisition="NW-55013")
+        at(14, "17:45")
+        # Entered for the wrong account: Alice changes the customer. The original customer
+        # reaches DEMF's order; DEMF's purchase order policy toward GBSI keeps it from GBSI's.
+        edit(adventure, e["alice"], customer=cust["US-006"])
 
         at(13, "14:50")
         forest = sales(
