@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateformat import format as format_datetime
 
@@ -18,8 +20,6 @@ from intercompany.models import Company, Customer, Employee, Vendor
 from orders.history import HistoryEntry, Overwrite, cross_company_overwrites, order_history
 from orders.models import Order, OrderStatus, OrderType, PurchaseOrder, SalesOrder
 from orders.sync import Link, read_chain
-
-PAGE_SIZE = 50
 
 # Who set the current customer information: shown on the order page and in a stale refusal.
 SET_BY_FIELDS = (
@@ -78,6 +78,39 @@ def order_for_page(employee: Employee, order_type: str, pk: int) -> Order | None
 # -- Lists --------------------------------------------------------------------------------------
 
 
+PAGE_SIZES = (25, 50, 100)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list can be sorted by: ``field`` is the value the rows are ordered by, with the
+    order's id after it so that every row has its own place (key = (value, id))."""
+
+    name: str  # as in the URL: ?sort=customer_reference or ?sort=-customer_reference
+    field: str  # ORM path of the sort value
+    unique: bool = False  # the value alone tells rows apart (the number, within a company)
+
+
+SORT_COLUMNS = {
+    "number": SortColumn("number", "number", unique=True),
+    "partner": SortColumn("partner", "{partner}__account"),
+    "customer_reference": SortColumn("customer_reference", "customer_reference"),
+    "customer_requisition": SortColumn("customer_requisition", "customer_requisition"),
+    "updated_at": SortColumn("updated_at", "updated_at"),
+}
+DEFAULT_SORT = "-number"
+
+
+def parse_sort(value: str) -> tuple[SortColumn, bool]:
+    """``"-number"`` -> (the number column, descending). An unknown column gives the default."""
+    descending = value.startswith("-")
+    column = SORT_COLUMNS.get(value.lstrip("-"))
+    if column is None:
+        return SORT_COLUMNS["number"], True
+    return column, descending
+
+
 @dataclass(frozen=True)
 class OrderFilters:
     q: str = ""
@@ -85,70 +118,194 @@ class OrderFilters:
     status: str = ""  # "", "open", "cancelled"
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a sorted list: the sort value and the id of one row. In the URL as
+    ``<id>.<value>`` (``?after=812.USMF-SO-000812``): it names a row, not a position, so a link
+    keeps showing the rows after that row when orders are added or removed meanwhile."""
+
+    pk: int
+    value: str
+
+    def encode(self) -> str:
+        return f"{self.pk}.{self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        pk, dot, value = (text or "").partition(".")
+        if not dot or not pk.isdigit() or len(pk) > 18:
+            return None
+        return cls(int(pk), value)
+
+
 @dataclass
 class OrderPage:
-    """One page of a list, without counting the whole list (no COUNT(*) over 100k rows)."""
+    """One page of a list, without counting the whole list (no COUNT(*) over a million rows).
+
+    ``next_cursor`` / ``previous_cursor`` are the ``after`` / ``before`` of the links to the
+    neighbouring pages, or "" where there is none."""
 
     orders: list[Order]
-    number: int
-    has_next: bool
     page_size: int
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    is_first: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
 
     @property
     def has_previous(self) -> bool:
-        return self.number > 1
+        return bool(self.previous_cursor)
 
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.page_size + 1 if self.orders else 0
 
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.page_size + len(self.orders)
+def _sort_value(order: Order, column: SortColumn, partner: str) -> str:
+    if column.name == "partner":
+        return getattr(order, partner).account
+    value = getattr(order, column.field)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    return value
+
+
+def _cursor_value(column: SortColumn, text: str):
+    """The sort value of a cursor as the database compares it, or None if it cannot be one."""
+    if column.name == "updated_at":
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if timezone.is_naive(value):
+            return None
+        return value
+    return text
+
+
+def _keyset_condition(queryset, column: SortColumn, field: str, value, pk: int, after: bool,
+                      descending: bool):
+    """The rows past (value, pk) in the list's order (``after``) or before it.
+
+    Why a row comparison: ``(company_id, value, id) < (%s, %s, %s)`` is one range of the
+    (company, value, id) index, so the database starts reading at the cursor whatever the page,
+    where ``value < %s OR (value = %s AND id < %s)`` walks every row before it (as OFFSET did)."""
+    forward = after != descending  # the rows with a greater key
+    if column.unique:
+        return queryset.filter(**{f"{field}__{'gt' if forward else 'lt'}": value})
+    if column.name == "partner":
+        # The value lives in the partner's table: no index can serve both; the plain form.
+        op = "gt" if forward else "lt"
+        return queryset.filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    name = connection.ops.quote_name(queryset.model._meta.get_field(field).column)
+    if column.name == "updated_at":
+        value = connection.ops.adapt_datetimefield_value(value)
+    sql = f"({table}.{name}, {table}.\"id\") {'>' if forward else '<'} (%s, %s)"
+    return queryset.filter(RawSQL(sql, (value, pk), output_field=BooleanField()))
+
+
+def _partners_matching(company: Company, order_type: str, q: str) -> list[int]:
+    partners = (Customer if order_type == OrderType.SALES else Vendor).objects.filter(
+        company=company
+    )
+    return list(
+        partners.filter(Q(account__icontains=q) | Q(name__icontains=q)).values_list(
+            "pk", flat=True
+        )[:MAX_MATCHING_PARTNERS]
+    )
+
+
+# A search for "a" matches every account: past this many, the search looks at the order's own
+# columns only rather than hand the database an endless list.
+MAX_MATCHING_PARTNERS = 1000
 
 
 def order_list(
-    *, company: Company, order_type: str, filters: OrderFilters, page: int = 1,
+    *,
+    company: Company,
+    order_type: str,
+    filters: OrderFilters,
+    sort: str = DEFAULT_SORT,
+    after: str = "",
+    before: str = "",
     page_size: int = PAGE_SIZE,
 ) -> OrderPage:
-    """The orders of ``company`` for its list page, newest number first."""
+    """One page of the orders of ``company`` for its list page, sorted by ``sort``
+    (``SORT_COLUMNS``, "-" for descending): the first page, the page after the row named by
+    the cursor ``after``, or the page before the row named by ``before``.
+
+    Paging is by key, never by OFFSET: every page costs what the first one does, and a link to
+    a page keeps pointing at the same rows when orders are added."""
+    page_size = max(1, min(page_size, max(PAGE_SIZES)))
+    column, descending = parse_sort(sort)
     if order_type == OrderType.SALES:
-        queryset = SalesOrder.objects.select_related("customer")
-        partner, partners = "customer", Customer.objects.filter(company=company)
+        queryset, partner = SalesOrder.objects.select_related("customer"), "customer"
     else:
-        queryset = PurchaseOrder.objects.select_related("vendor")
-        partner, partners = "vendor", Vendor.objects.filter(company=company)
+        queryset, partner = PurchaseOrder.objects.select_related("vendor"), "vendor"
+    field = column.field.format(partner=partner)
     queryset = queryset.filter(company=company)
     q = filters.q.strip()
     if q:
-        # The matching customers (or vendors) as a subquery: the database finds the few
-        # accounts once, instead of joining and testing an account for each of 100k orders.
-        matching_partners = partners.filter(
-            Q(account__icontains=q) | Q(name__icontains=q)
-        ).values("pk")
-        queryset = queryset.filter(
+        # The matching customers (or vendors) are looked up first, in their own small table,
+        # and handed over as values: an ``IN (subquery)`` inside this OR would keep PostgreSQL
+        # from combining the trigram indexes of the three columns (migration 0002).
+        condition = (
             Q(number__icontains=q)
             | Q(customer_reference__icontains=q)
             | Q(customer_requisition__icontains=q)
-            | Q(**{f"{partner}_id__in": matching_partners})
         )
+        partner_ids = _partners_matching(company, order_type, q)
+        if partner_ids:
+            condition |= Q(**{f"{partner}_id__in": partner_ids})
+        queryset = queryset.filter(condition)
     if filters.intercompany == "yes":
         queryset = queryset.filter(chain__isnull=False)
     elif filters.intercompany == "no":
         queryset = queryset.filter(chain__isnull=True)
     if filters.status in OrderStatus.values:
         queryset = queryset.filter(status=filters.status)
-    # Why by number: (company, number) is the unique index of both tables, so the database walks
-    # the index backwards and stops after one page, whatever the size of the company. Numbers are
-    # zero-padded, so their text order is their numeric order.
-    queryset = queryset.order_by("-number")
-    page = max(1, page)
-    offset = (page - 1) * page_size
-    # One row more than a page tells whether there is a next page, without a count.
-    rows = list(queryset[offset : offset + page_size + 1])
+
+    cursor, backwards = Cursor.decode(after), False
+    if cursor is None:
+        cursor = Cursor.decode(before)
+        backwards = cursor is not None
+    value = _cursor_value(column, cursor.value) if cursor else None
+    if cursor is not None and value is not None:
+        queryset = _keyset_condition(
+            queryset, column, field, value, cursor.pk, after=not backwards, descending=descending
+        )
+    else:
+        cursor, backwards = None, False
+    # Going back reads the rows before the cursor in the opposite order, then turns them round.
+    reverse = descending != backwards
+    ordering = [f"-{field}" if reverse else field]
+    if not column.unique:
+        ordering.append("-pk" if reverse else "pk")
+    # One row more than a page tells whether there is a page beyond, without a count.
+    rows = list(queryset.order_by(*ordering)[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        if not rows:  # nothing before the cursor any more: the first page
+            return order_list(company=company, order_type=order_type, filters=filters,
+                              sort=sort, page_size=page_size)
+        rows.reverse()
+
+    def key(order: Order) -> str:
+        return Cursor(order.pk, _sort_value(order, column, partner)).encode()
+
+    if backwards:
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = cursor is not None, more
     return OrderPage(
-        orders=rows[:page_size], number=page, has_next=len(rows) > page_size,
+        orders=rows,
         page_size=page_size,
+        next_cursor=key(rows[-1]) if rows and has_next else "",
+        previous_cursor=key(rows[0]) if rows and has_previous else "",
+        is_first=not has_previous,
     )
 
 

@@ -17,6 +17,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intercompany.exceptions import IntercompanyError
@@ -144,6 +145,42 @@ def _order_context(order: Order, **extra) -> dict:
 # -- lists --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ListColumn:
+    """A column header of a list: its label and, when sortable, the link that sorts by it."""
+
+    label: str
+    url: str = ""  # "" when the column cannot be sorted
+    sorted: str = ""  # "ascending" / "descending" when the list is sorted by it (aria-sort)
+
+
+def _list_columns(request, kind: Kind, sort: str) -> list[ListColumn]:
+    """The headers of a list. A click sorts by the column (ascending, the last changed column
+    newest first), a second click turns the order round; filters and rows per page are kept,
+    the place in the list is not (a new sort starts on its first page)."""
+    current, descending = selectors.parse_sort(sort)
+    labels = [
+        ("number", _("Number")),
+        ("partner", kind.partner_label),
+        ("customer_reference", _("Customer reference")),
+        ("customer_requisition", _("Customer requisition")),
+        ("updated_at", _("Last changed")),
+    ]
+    columns = []
+    for name, label in labels:
+        if name == current.name:
+            state = "descending" if descending else "ascending"
+            target = name if descending else f"-{name}"
+        else:
+            state, target = "", f"-{name}" if name == "updated_at" else name
+        query = request.GET.copy()
+        for key in ("after", "before"):
+            query.pop(key, None)
+        query["sort"] = target
+        columns.append(ListColumn(label, f"?{query.urlencode()}", state))
+    return columns
+
+
 @clerk_view
 @require_GET
 def order_list(request, order_type: str):
@@ -156,16 +193,24 @@ def order_list(request, order_type: str):
         intercompany=data.get("intercompany") or "",
         status=data.get("status") or "",
     )
+    sort = data.get("sort") or selectors.DEFAULT_SORT
     page = selectors.order_list(
         company=request.current_company,
         order_type=order_type,
         filters=filters,
-        page=data.get("page") or 1,
+        sort=sort,
+        after=data.get("after") or "",
+        before=data.get("before") or "",
+        page_size=data.get("per_page") or selectors.PAGE_SIZE,
     )
     return render(
         request,
         "orders/order_list.html",
-        {"kind": kind, "form": form, "page": page, "filtered": any(vars(filters).values())},
+        {
+            "kind": kind, "form": form, "page": page,
+            "filtered": any(vars(filters).values()),
+            "columns": _list_columns(request, kind, sort),
+        },
     )
 
 
