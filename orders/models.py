@@ -182,6 +182,34 @@ class Order(models.Model):
         self._loaded_customer_information = {
             name: self.__dict__.get(name) for name in CUSTOMER_INFORMATION_FIELDS
         }
+        # Whose values they were: what an edit replaces, for the overwrite records.
+        self._loaded_setters = {
+            name: (
+                self.__dict__.get(f"{name}_set_by_id"),
+                self.__dict__.get(f"{name}_set_for_id"),
+            )
+            for name in CUSTOMER_INFORMATION_FIELDS
+        }
+
+    def customer_information_state(self) -> dict[str, tuple]:
+        """{field: (value, set_by_id, set_for_id)} as this instance holds them now."""
+        return {
+            name: (
+                getattr(self, name),
+                getattr(self, f"{name}_set_by_id"),
+                getattr(self, f"{name}_set_for_id"),
+            )
+            for name in CUSTOMER_INFORMATION_FIELDS
+        }
+
+    def loaded_customer_information_state(self) -> dict[str, tuple]:
+        """The same, as loaded from the database (or last written)."""
+        loaded = getattr(self, "_loaded_customer_information", None)
+        if loaded is None:
+            return {}
+        return {
+            name: (loaded[name], *self._loaded_setters[name]) for name in loaded
+        }
 
     @property
     def is_cancelled(self) -> bool:
@@ -365,3 +393,17 @@ class OverwriteRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_number} {self.field}: {self.old_value} → {self.new_value}"
+
+    @staticmethod
+    def is_overwrite(old_value, old_set_for_id, new_value, new_set_for_id) -> bool:
+        """The definition of a cross-company overwrite, for one field of one order: a non-empty
+        value set for one company replaced by a different value set for another (both known).
+        The sync records with it; the history reads with it."""
+        return not (
+            old_value == new_value
+            or old_value is None
+            or old_value == ""
+            or old_set_for_id is None
+            or new_set_for_id is None
+            or old_set_for_id == new_set_for_id
+        )
