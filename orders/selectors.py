@@ -18,7 +18,14 @@ from django.utils.dateformat import format as format_datetime
 
 from intercompany.models import Company, Customer, Employee, Vendor
 from orders.history import HistoryEntry, Overwrite, cross_company_overwrites, order_history
-from orders.models import Order, OrderStatus, OrderType, PurchaseOrder, SalesOrder
+from orders.models import (
+    Order,
+    OrderStatus,
+    OrderType,
+    OverwriteRecord,
+    PurchaseOrder,
+    SalesOrder,
+)
 from orders.sync import Link, read_chain
 
 # Who set the current customer information: shown on the order page and in a stale refusal.
@@ -509,6 +516,23 @@ def overwrites_of(
         until=_start_of_day(filters.until + dt.timedelta(days=1)) if filters.until else None,
         limit=limit,
     )
+
+
+def overwrite_records_of(*, company: Company, filters: OverwriteFilters) -> QuerySet:
+    """The overwrite records on ``company``'s orders that ``filters`` keep, newest first: the
+    rows of the CSV export (read with a cursor, never as a list)."""
+    records = OverwriteRecord.objects.filter(order_company=company)
+    if filters.since:
+        records = records.filter(at__gte=_start_of_day(filters.since))
+    if filters.until:
+        records = records.filter(at__lt=_start_of_day(filters.until + dt.timedelta(days=1)))
+    if filters.field:
+        records = records.filter(field=filters.field)
+    if filters.other_company is not None:
+        records = records.filter(
+            Q(old_set_for=filters.other_company) | Q(new_set_for=filters.other_company)
+        )
+    return records.order_by("-at", "-id")
 
 
 def other_companies(company: Company) -> QuerySet[Company]:

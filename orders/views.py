@@ -5,13 +5,12 @@ comes from the URL pattern (orders/urls.py).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from intercompany.models import Company
 from orders import selectors
 from orders.context import clerk_view, employee_company_ids, set_current_company
 from orders.exceptions import StaleOrderError
+from orders.exports import csv_delimiter, overwrite_csv_lines
 from orders.forms import (
     CompanySwitchForm,
     CustomerInformationForm,
@@ -409,53 +409,28 @@ def overwrites(request):
     )
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    # Values typed by clerks of other companies: never let a spreadsheet run one as a formula.
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 @clerk_view
 @require_GET
 def overwrites_csv(request):
     form, filters = _overwrite_filters(request)
     if not form.is_valid():
         return HttpResponse(
-            "The filters are not valid: " + "; ".join(
+            _("The filters are not valid: ") + "; ".join(
                 f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
             ),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     company: Company = request.current_company
-    rows = selectors.overwrites_of(company=company, filters=filters)
-    stamp = timezone.localdate().isoformat()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"overwrites-{company.code}-{stamp}.csv"
+    records = selectors.overwrite_records_of(company=company, filters=filters)
+    # Streamed: the rows are read with a cursor and sent as they are written, so a year or
+    # ten of overwrites costs the server one chunk of memory and starts downloading at once.
+    response = StreamingHttpResponse(
+        overwrite_csv_lines(records, delimiter=csv_delimiter()),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"overwrites-{company.code}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([
-        "When", "Company", "Order", "Order type", "Field", "Old value", "Old value set by",
-        "Old value set for", "New value", "Overwritten by", "Overwritten for", "How",
-    ])
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in (
-            timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"),
-            row.order_company_code,
-            row.order_number,
-            OrderType(row.order_type).label,
-            row.label,
-            row.old_value,
-            row.old_setter.employee_name,
-            row.old_setter.company_code,
-            row.new_value,
-            row.new_setter.employee_name,
-            row.new_setter.company_code,
-            row.how,
-        )])
     return response
 
 

@@ -6,8 +6,10 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.services import update_customer_information
 from tests.conftest import make_employee, make_relationship
@@ -26,8 +28,15 @@ def overwritten(jonas, chain_all_on):
     return chain_all_on
 
 
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode())))
+def csv_text(response) -> str:
+    assert response.streaming
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # a byte-order mark: spreadsheets read UTF-8
+    return data.decode("utf-8-sig")
+
+
+def csv_rows(response, delimiter=",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(csv_text(response)), delimiter=delimiter))
 
 
 @pytest.mark.django_db
@@ -104,7 +113,7 @@ def test_the_csv_export_has_one_row_per_overwrite(alice_client, overwritten):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="overwrites-USMF-')
     header, *rows = csv_rows(response)
-    assert header[:6] == ["When", "Company", "Order", "Order type", "Field", "Old value"]
+    assert header[:6] == ["When (UTC)", "Company", "Order", "Order type", "Field", "Old value"]
     assert sorted(row[2] for row in rows) == ["USMF-PO-000001", "USMF-SO-000001"]
     so_row = next(row for row in rows if row[2] == "USMF-SO-000001")
     assert so_row[1:] == [
@@ -112,6 +121,66 @@ def test_the_csv_export_has_one_row_per_overwrite(alice_client, overwritten):
         "Alice Martin", "USMF", "PO-7790", "Jonas Weber", "DEMF",
         "copied from intercompany sales order DEMF-SO-000001",
     ]
+
+
+@pytest.mark.django_db
+def test_the_csv_export_in_french_separates_with_semicolons_for_a_french_spreadsheet(
+    alice_client, jonas, chain_all_on
+):
+    update_customer_information(
+        order=chain_all_on.mirror, employee=jonas, customer_requisition="Réf; 1,5 €"
+    )
+
+    with translation.override("fr"):
+        response = alice_client.get(CSV)
+    text = csv_text(response)
+
+    assert text.splitlines()[0].count(";") == 11
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert {row[8] for row in rows[1:]} == {"Réf; 1,5 €"}
+    assert len(rows[1]) == 12
+
+
+@pytest.mark.django_db
+def test_the_csv_export_in_english_separates_with_commas(alice_client, overwritten):
+    with translation.override("en"):
+        text = csv_text(alice_client.get(CSV))
+
+    assert text.splitlines()[0].count(",") == 11
+
+
+@pytest.mark.django_db
+def test_the_csv_export_streams_its_header_first_and_reads_without_id_lists(
+    alice_client, alice, jonas, chain_all_on
+):
+    """The header leaves before any row is read; the rows come from one query whose text does
+    not grow with their number (no list of ids), however many overwrites there are."""
+    def export() -> tuple[bytes, list[str], int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = alice_client.get(CSV)
+            pieces = iter(response.streaming_content)
+            first = next(pieces)
+            before_rows = len(captured.captured_queries)
+            rest = b"".join(pieces)
+        return first, [q["sql"] for q in captured.captured_queries[before_rows:]], rest.count(
+            b"\n"
+        )
+
+    update_customer_information(order=chain_all_on.mirror, employee=jonas,
+                                customer_requisition="J-0")
+    first, few, rows_few = export()
+    for n in range(1, 8):
+        update_customer_information(order=chain_all_on.original, employee=alice,
+                                    customer_requisition=f"A-{n}")
+        update_customer_information(order=chain_all_on.mirror, employee=jonas,
+                                    customer_requisition=f"J-{n}")
+    _first, many, rows_many = export()
+
+    assert first.startswith(b"\xef\xbb\xbfWhen") and first.count(b"\n") == 1
+    assert rows_many > rows_few > 0
+    assert len(few) == len(many) == 1
+    assert " IN (" not in many[0].upper()
+    assert len(many[0]) == len(few[0])
 
 
 @pytest.mark.django_db
