@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intercompany', '0001_initial'),
-        ('orders', '0002_issue8_records_overwrite_record'),
+        ('orders', '0003_issue8_records_backfill_overwrites'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
