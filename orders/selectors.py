@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_datetime
 
 from intercompany.models import Company, Customer, Employee, Vendor
-from orders.history import HistoryEntry, Overwrite, cross_company_overwrites, order_history
+from orders.history import HistoryEntry, Overwrite, order_history, overwrite_records
 from orders.models import (
     Order,
     OrderStatus,
@@ -146,13 +146,12 @@ class Cursor:
 
 
 @dataclass
-class OrderPage:
-    """One page of a list, without counting the whole list (no COUNT(*) over a million rows).
+class KeysetPage:
+    """One page of a list read by key, without counting the whole list (no COUNT(*) over a
+    million rows). ``next_cursor`` / ``previous_cursor`` are the ``after`` / ``before`` of the
+    links to the neighbouring pages, or "" where there is none."""
 
-    ``next_cursor`` / ``previous_cursor`` are the ``after`` / ``before`` of the links to the
-    neighbouring pages, or "" where there is none."""
-
-    orders: list[Order]
+    rows: list
     page_size: int
     next_cursor: str = ""
     previous_cursor: str = ""
@@ -167,6 +166,61 @@ class OrderPage:
         return bool(self.previous_cursor)
 
 
+class OrderPage(KeysetPage):
+    @property
+    def orders(self) -> list[Order]:
+        return self.rows
+
+
+def _page_of(rows: list, *, page_size: int, cursor, backwards: bool, key) -> dict:
+    """The rows of a page and its links, from up to ``page_size + 1`` rows read past the cursor
+    (in reading order: backwards means from the cursor towards the start)."""
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = cursor is not None, more
+    return {
+        "rows": rows,
+        "page_size": page_size,
+        "next_cursor": key(rows[-1]) if rows and has_next else "",
+        "previous_cursor": key(rows[0]) if rows and has_previous else "",
+        "is_first": not has_previous,
+    }
+
+
+def _decode_cursors(after: str, before: str) -> tuple[Cursor | None, bool]:
+    """The cursor of the page asked for, and whether it is read backwards (``before``)."""
+    cursor = Cursor.decode(after)
+    if cursor is not None:
+        return cursor, False
+    cursor = Cursor.decode(before)
+    return cursor, cursor is not None
+
+
+def _aware_datetime(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if timezone.is_naive(value) else value
+
+
+def _row_compare(model, columns: tuple[str, ...], greater: bool, values: tuple) -> RawSQL:
+    """``(a, b, c) > (%s, %s, %s)``: one range of the index on those columns, where the same
+    test spelled with OR makes the database walk every row before the cursor (as OFFSET did)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(
+        f"{table}.{connection.ops.quote_name(model._meta.get_field(c).column)}" for c in columns
+    )
+    marks = ", ".join(["%s"] * len(values))
+    return RawSQL(
+        f"({names}) {'>' if greater else '<'} ({marks})", values, output_field=BooleanField()
+    )
+
+
 def _sort_value(order: Order, column: SortColumn, partner: str) -> str:
     if column.name == "partner":
         return getattr(order, partner).account
@@ -179,38 +233,25 @@ def _sort_value(order: Order, column: SortColumn, partner: str) -> str:
 def _cursor_value(column: SortColumn, text: str):
     """The sort value of a cursor as the database compares it, or None if it cannot be one."""
     if column.name == "updated_at":
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if timezone.is_naive(value):
-            return None
-        return value
+        value = _aware_datetime(text)
+        return None if value is None else connection.ops.adapt_datetimefield_value(value)
     return text
 
 
-def _keyset_condition(queryset, column: SortColumn, field: str, value, pk: int, after: bool,
-                      descending: bool):
-    """The rows past (value, pk) in the list's order (``after``) or before it.
-
-    Why a row comparison: ``(company_id, value, id) < (%s, %s, %s)`` is one range of the
-    (company, value, id) index, so the database starts reading at the cursor whatever the page,
-    where ``value < %s OR (value = %s AND id < %s)`` walks every row before it (as OFFSET did)."""
-    forward = after != descending  # the rows with a greater key
+def _keyset_condition(queryset, column: SortColumn, field: str, value, pk: int, *,
+                      company: Company, greater: bool):
+    """The rows whose key (value, id) is greater (or smaller) than the cursor's."""
+    op = "gt" if greater else "lt"
     if column.unique:
-        return queryset.filter(**{f"{field}__{'gt' if forward else 'lt'}": value})
+        return queryset.filter(**{f"{field}__{op}": value})
     if column.name == "partner":
         # The value lives in the partner's table: no index can serve both; the plain form.
-        op = "gt" if forward else "lt"
         return queryset.filter(
             Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
         )
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    name = connection.ops.quote_name(queryset.model._meta.get_field(field).column)
-    if column.name == "updated_at":
-        value = connection.ops.adapt_datetimefield_value(value)
-    sql = f"({table}.{name}, {table}.\"id\") {'>' if forward else '<'} (%s, %s)"
-    return queryset.filter(RawSQL(sql, (value, pk), output_field=BooleanField()))
+    return queryset.filter(_row_compare(
+        queryset.model, ("company", field, "id"), greater, (company.pk, value, pk)
+    ))
 
 
 def _partners_matching(company: Company, order_type: str, q: str) -> list[int]:
@@ -274,14 +315,12 @@ def order_list(
     if filters.status in OrderStatus.values:
         queryset = queryset.filter(status=filters.status)
 
-    cursor, backwards = Cursor.decode(after), False
-    if cursor is None:
-        cursor = Cursor.decode(before)
-        backwards = cursor is not None
+    cursor, backwards = _decode_cursors(after, before)
     value = _cursor_value(column, cursor.value) if cursor else None
     if cursor is not None and value is not None:
         queryset = _keyset_condition(
-            queryset, column, field, value, cursor.pk, after=not backwards, descending=descending
+            queryset, column, field, value, cursor.pk, company=company,
+            greater=(not backwards) != descending,
         )
     else:
         cursor, backwards = None, False
@@ -292,28 +331,15 @@ def order_list(
         ordering.append("-pk" if reverse else "pk")
     # One row more than a page tells whether there is a page beyond, without a count.
     rows = list(queryset.order_by(*ordering)[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
-    if backwards:
-        if not rows:  # nothing before the cursor any more: the first page
-            return order_list(company=company, order_type=order_type, filters=filters,
-                              sort=sort, page_size=page_size)
-        rows.reverse()
+    if backwards and not rows:  # nothing before the cursor any more: the first page
+        return order_list(company=company, order_type=order_type, filters=filters, sort=sort,
+                          page_size=page_size)
 
     def key(order: Order) -> str:
         return Cursor(order.pk, _sort_value(order, column, partner)).encode()
 
-    if backwards:
-        has_previous, has_next = more, True
-    else:
-        has_previous, has_next = cursor is not None, more
-    return OrderPage(
-        orders=rows,
-        page_size=page_size,
-        next_cursor=key(rows[-1]) if rows and has_next else "",
-        previous_cursor=key(rows[0]) if rows and has_previous else "",
-        is_first=not has_previous,
-    )
+    return OrderPage(**_page_of(rows, page_size=page_size, cursor=cursor, backwards=backwards,
+                                key=key))
 
 
 # -- Choice lists of the forms ------------------------------------------------------------------
@@ -489,7 +515,7 @@ def changes_since(*, order: Order, version: int) -> list[HistoryEntry]:
 # -- The Overwrites page ------------------------------------------------------------------------
 
 
-OVERWRITES_PAGE_LIMIT = 200
+OVERWRITES_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -504,35 +530,57 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def overwrites_of(
-    *, company: Company, filters: OverwriteFilters, limit: int | None = None
-) -> list[Overwrite]:
-    """Cross-company overwrites on ``company``'s orders, newest first."""
-    return cross_company_overwrites(
+def overwrite_records_of(*, company: Company, filters: OverwriteFilters) -> QuerySet:
+    """The overwrite records on ``company``'s orders that ``filters`` keep, newest first: the
+    rows of the CSV export (read with a cursor, never as a list)."""
+    return overwrite_records(
         company=company,
         other_company=filters.other_company,
         field=filters.field or None,
         since=_start_of_day(filters.since) if filters.since else None,
         until=_start_of_day(filters.until + dt.timedelta(days=1)) if filters.until else None,
-        limit=limit,
     )
 
 
-def overwrite_records_of(*, company: Company, filters: OverwriteFilters) -> QuerySet:
-    """The overwrite records on ``company``'s orders that ``filters`` keep, newest first: the
-    rows of the CSV export (read with a cursor, never as a list)."""
-    records = OverwriteRecord.objects.filter(order_company=company)
-    if filters.since:
-        records = records.filter(at__gte=_start_of_day(filters.since))
-    if filters.until:
-        records = records.filter(at__lt=_start_of_day(filters.until + dt.timedelta(days=1)))
-    if filters.field:
-        records = records.filter(field=filters.field)
-    if filters.other_company is not None:
-        records = records.filter(
-            Q(old_set_for=filters.other_company) | Q(new_set_for=filters.other_company)
-        )
-    return records.order_by("-at", "-id")
+def overwrites_page(
+    *, company: Company, filters: OverwriteFilters, after: str = "", before: str = "",
+    page_size: int = OVERWRITES_PAGE_SIZE,
+) -> KeysetPage:
+    """One page of the Overwrites page, newest first, read by key (when, id): the first page,
+    the page after the overwrite named by ``after`` or the one before ``before``."""
+    cursor, backwards = _decode_cursors(after, before)
+    at = _aware_datetime(cursor.value) if cursor else None
+    if at is None:
+        cursor, backwards = None, False
+    base = overwrite_records_of(
+        company=company, filters=OverwriteFilters(filters.since, filters.until, filters.field)
+    )
+    other = filters.other_company
+    # Why two reads for another company: it may have set the replaced value or the new one.
+    # Each side has its index (company, side, when), read in order from the cursor; one OR
+    # would make the database sort every overwrite of the pair to find the newest.
+    parts = [base] if other is None else [base.filter(old_set_for=other),
+                                           base.filter(new_set_for=other)]
+    found = []
+    for part in parts:
+        if cursor is not None:
+            part = part.filter(_row_compare(
+                OverwriteRecord, ("order_company", "at", "id"), backwards,
+                (company.pk, connection.ops.adapt_datetimefield_value(at), cursor.pk),
+            ))
+        if backwards:
+            part = part.order_by("at", "id")
+        found += part[: page_size + 1]
+    found.sort(key=lambda r: (r.at, r.pk), reverse=not backwards)
+    rows = found[: page_size + 1]
+    if backwards and not rows:
+        return overwrites_page(company=company, filters=filters, page_size=page_size)
+    page = _page_of(
+        [Overwrite.from_record(r) for r in rows], page_size=page_size, cursor=cursor,
+        backwards=backwards,
+        key=lambda o: Cursor(o.record_id, o.at.astimezone(dt.UTC).isoformat()).encode(),
+    )
+    return KeysetPage(**page)
 
 
 def other_companies(company: Company) -> QuerySet[Company]:

@@ -396,16 +396,17 @@ def _overwrite_filters(request) -> tuple[OverwriteFilterForm, selectors.Overwrit
 @require_GET
 def overwrites(request):
     form, filters = _overwrite_filters(request)
-    limit = selectors.OVERWRITES_PAGE_LIMIT
-    rows = []
+    page = None
     if form.is_valid():
-        rows = selectors.overwrites_of(
-            company=request.current_company, filters=filters, limit=limit + 1
+        page = selectors.overwrites_page(
+            company=request.current_company, filters=filters,
+            after=request.GET.get("after", "")[:200], before=request.GET.get("before", "")[:200],
+            page_size=selectors.OVERWRITES_PAGE_SIZE,
         )
     return render(
         request,
         "orders/overwrites.html",
-        {"form": form, "rows": rows[:limit], "more": len(rows) > limit, "limit": limit},
+        {"form": form, "page": page, "rows": page.rows if page else []},
     )
 
 

@@ -4,6 +4,8 @@ date range, field and other company, with CSV export."""
 import csv
 import datetime as dt
 import io
+import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -11,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from orders import selectors
+from orders.history import cross_company_overwrites
 from orders.services import update_customer_information
 from tests.conftest import make_employee, make_relationship
 
@@ -232,3 +236,71 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_message_not_a_500(
     assert page.status_code == 200
     assert "between the years 1900 and 9998" in page.content.decode()
     assert alice_client.get(f"/overwrites.csv?{query}").status_code == 400
+
+
+def _follow(client, response, rel):
+    match = re.search(rf'rel="{rel}" href="([^"]+)"', response.content.decode())
+    return client.get(PAGE + unescape(match.group(1))) if match else None
+
+
+def _keys(response) -> list[tuple]:
+    return [(r.order_number, r.new_value) for r in response.context["rows"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", [{}, {"other_company": "DEMF"},
+                                    {"field": "customer_requisition"}])
+def test_the_overwrites_page_pages_through_every_overwrite_newest_first_and_back(
+    alice_client, alice, jonas, chain_all_on, monkeypatch, params
+):
+    monkeypatch.setattr(selectors, "OVERWRITES_PAGE_SIZE", 3)
+    for n in range(4):  # each of Jonas's edits overwrites Alice's value on two USMF orders
+        update_customer_information(order=chain_all_on.original, employee=alice,
+                                    customer_requisition=f"A-{n}")
+        update_customer_information(order=chain_all_on.mirror, employee=jonas,
+                                    customer_requisition=f"J-{n}")
+    expected = [(o.order_number, o.new_value) for o in cross_company_overwrites(
+        company=alice.companies.get()
+    )]
+    assert len(expected) == 14  # Alice's edits overwrite Jonas's too, from the second on
+
+    pages = [alice_client.get(PAGE, params)]
+    while (following := _follow(alice_client, pages[-1], "next")) is not None:
+        pages.append(following)
+
+    assert [len(_keys(p)) for p in pages] == [3, 3, 3, 3, 2]
+    assert [key for p in pages for key in _keys(p)] == expected
+    back = _follow(alice_client, pages[2], "prev")
+    assert _keys(back) == _keys(pages[1])
+    assert "« First" in pages[2].content.decode()
+    assert 'rel="prev"' not in pages[0].content.decode()
+
+
+@pytest.mark.django_db
+def test_a_link_to_older_overwrites_shows_the_same_ones_after_new_overwrites(
+    alice_client, alice, jonas, chain_all_on, monkeypatch
+):
+    monkeypatch.setattr(selectors, "OVERWRITES_PAGE_SIZE", 2)
+    for n in range(2):
+        update_customer_information(order=chain_all_on.original, employee=alice,
+                                    customer_requisition=f"A-{n}")
+        update_customer_information(order=chain_all_on.mirror, employee=jonas,
+                                    customer_requisition=f"J-{n}")
+    first = alice_client.get(PAGE)
+    link = re.search(r'rel="next" href="([^"]+)"', first.content.decode()).group(1)
+    older = _keys(alice_client.get(PAGE + unescape(link)))
+
+    update_customer_information(order=chain_all_on.mirror, employee=jonas,
+                                customer_requisition="J-new")
+
+    assert _keys(alice_client.get(PAGE + unescape(link))) == older
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", [{"after": "nonsense"}, {"before": "1.2026-99-01"},
+                                    {"after": "5.2026-01-01T00:00:00"}])
+def test_a_damaged_overwrites_link_shows_the_newest_overwrites(alice_client, overwritten, params):
+    response = alice_client.get(PAGE, params)
+
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 2
