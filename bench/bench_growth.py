@@ -11,12 +11,14 @@ holds that many orders and has every migration of the code applied is reused; ot
 dropped and filled by bench/generate_data.py (10 years of a group's orders at 1M: a few
 minutes). The prefix must start with ``ic_``.
 
-Each size is measured in its own process (Django's test client with ``force_login`` as Alice,
-clerk of USMF, DEBUG off, static files collected): SQL queries of one request and the median of
-``--repeat`` requests after two warm-ups, for each page of issue 8's table, the Overwrites page,
-sorted lists, and the alerts list when the URL ``alerts:list`` exists. The CSV export of one year
-runs in a process of its own that does nothing else, so that its peak resident memory
-(``ru_maxrss``) above the memory before the request is the export's.
+Each size is served by its own process (Django's test client with ``force_login`` as Alice,
+clerk of USMF, DEBUG off, static files collected), and the sizes take turns request by request,
+so that a busy neighbour on the shared machine slows both alike: SQL queries of one request and
+the median of ``--repeat`` requests after two warm-ups, for each page of issue 8's table, the
+Overwrites page, sorted lists, the CSV export of the last year, and the alerts list when the
+URL ``alerts:list`` exists. The CSV export also runs once in a process of its own that does
+nothing else, so that its peak resident memory (``ru_maxrss``) above the memory before the
+request is the export's.
 
 The last line is ``worst growth 1M/100k: X.XX (<page>)``: the largest ratio of the medians at
 the largest and the smallest size. Targets: every page at most 1.3x; the CSV export's peak
@@ -26,10 +28,12 @@ memory within 20 MB at both sizes.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,11 +106,13 @@ def peak_rss_mb() -> float:
 
 
 def setup_django(url: str) -> None:
-    os.environ["STATIC_ROOT"] = str(Path(tempfile.gettempdir()) / "ic_bench_growth_static")
+    # One folder per process: two children collect at the same time.
+    os.environ["STATIC_ROOT"] = str(Path(tempfile.gettempdir()) / f"ic_bench_static_{os.getpid()}")
     generate_data.configure_django(url)
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    atexit.register(shutil.rmtree, os.environ["STATIC_ROOT"], True)
 
 
 def client_for(username: str):
@@ -162,25 +168,25 @@ def measure_csv(url: str) -> dict:
     }
 
 
-def measure(client, path: str, repeat: int) -> tuple[int, float, int]:
-    """(SQL queries, median milliseconds, status) of GET ``path``."""
+def timed_get(client, path: str) -> tuple[float, int]:
+    """(milliseconds, status) of one GET of ``path``, a streamed body read to its end."""
+    started = time.perf_counter()
+    response = client.get(path)
+    if getattr(response, "streaming", False):
+        for _piece in response.streaming_content:
+            pass
+    return (time.perf_counter() - started) * 1000, response.status_code
+
+
+def count_queries(client, path: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(2):  # warm caches (templates, connection, PostgreSQL buffers)
-        client.get(path)
+        timed_get(client, path)
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    queries = len(captured.captured_queries)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get(path)
-        if getattr(response, "streaming", False):
-            for _piece in response.streaming_content:
-                pass
-        times.append((time.perf_counter() - started) * 1000)
-    return queries, statistics.median(times), response.status_code
+        timed_get(client, path)
+    return len(captured.captured_queries)
 
 
 def pages_to_measure() -> list[tuple[str, str]]:
@@ -242,22 +248,67 @@ def pages_to_measure() -> list[tuple[str, str]]:
     return pages
 
 
-def measure_pages(url: str, repeat: int) -> dict:
+def serve_pages(url: str) -> None:
+    """Child of the run: prints the pages with their query counts (one JSON line), then times
+    one request of the page named on each line of stdin, answering with the milliseconds."""
     setup_django(url)
-    client = client_for("alice")
-    results = {}
-    for name, path in pages_to_measure():
-        queries, median, status = measure(client, path, repeat)
-        if status != 200:
-            raise SystemExit(f"{name}: {path} answered {status}")
-        results[name] = {"queries": queries, "ms": median}
-    since, until = last_year()
     from django.urls import reverse
 
-    csv_path = f"{reverse('orders:overwrites-csv')}?since={since}&until={until}"
-    queries, median, status = measure(client, csv_path, max(3, repeat // 3))
-    results["CSV export, one year"] = {"queries": queries, "ms": median}
-    return results
+    client = client_for("alice")
+    pages = dict(pages_to_measure())
+    since, until = last_year()
+    pages["CSV export, one year"] = (
+        f"{reverse('orders:overwrites-csv')}?since={since}&until={until}"
+    )
+    counts = {}
+    for name, path in pages.items():
+        counts[name] = count_queries(client, path)
+    print(json.dumps(counts), flush=True)
+    for line in sys.stdin:
+        name = line.rstrip("\n")
+        if not name:
+            break
+        ms, status = timed_get(client, pages[name])
+        if status != 200:
+            raise SystemExit(f"{name}: {pages[name]} answered {status}")
+        print(json.dumps(ms), flush=True)
+
+
+def interleaved(urls: dict[int, str], repeat: int, csv_repeat: int) -> dict:
+    """Every page at every size, the sizes taking turns request by request (the order flips
+    each round): a busy neighbour on the machine slows both sizes alike, so their ratio holds.
+    """
+    children = {
+        orders: subprocess.Popen(
+            [sys.executable, __file__, "--child-serve", url], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True,
+        )
+        for orders, url in urls.items()
+    }
+    try:
+        counts = {orders: json.loads(child.stdout.readline()) for orders, child in
+                  children.items()}
+        sizes = list(children)
+        times = {orders: {page: [] for page in counts[orders]} for orders in sizes}
+        for page in counts[sizes[0]]:
+            rounds = csv_repeat if page.startswith("CSV") else repeat
+            for round_ in range(rounds):
+                for orders in sizes if round_ % 2 == 0 else reversed(sizes):
+                    child = children[orders]
+                    child.stdin.write(page + "\n")
+                    child.stdin.flush()
+                    times[orders][page].append(json.loads(child.stdout.readline()))
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                child.stdin.close()
+                child.wait(timeout=60)
+    return {
+        orders: {page: {"queries": counts[orders][page],
+                        "ms": statistics.median(times[orders][page])}
+                 for page in counts[orders]}
+        for orders in sizes
+    }
 
 
 # -- the whole run ------------------------------------------------------------------------------
@@ -279,11 +330,11 @@ def main(argv=None) -> int:
                              "BENCH_DATABASE_PREFIX)")
     parser.add_argument("--host-url", default=DEFAULT_HOST)
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--child-pages", help=argparse.SUPPRESS)
+    parser.add_argument("--child-serve", help=argparse.SUPPRESS)
     parser.add_argument("--child-csv", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child_pages:
-        print(json.dumps(measure_pages(args.child_pages, args.repeat)))
+    if args.child_serve:
+        serve_pages(args.child_serve)
         return 0
     if args.child_csv:
         print(json.dumps(measure_csv(args.child_csv)))
@@ -292,7 +343,7 @@ def main(argv=None) -> int:
         sys.exit("The database prefix must start with ic_ (the script drops those databases).")
 
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
-    results, csv = {}, {}
+    csv, urls = {}, {}
     for orders in sizes:
         url = f"{args.host_url}/{args.prefix}_{size_name(orders)}"
         name = urlsplit(url).path.lstrip("/")
@@ -302,9 +353,12 @@ def main(argv=None) -> int:
                             "--orders", str(orders), "--database-url", url], check=True)
         else:
             print(f"Reusing {name} ({orders:,} orders).", flush=True)
-        print(f"Measuring at {label(orders)} ...", flush=True)
+        urls[orders] = url
+    for orders, url in urls.items():
+        print(f"CSV export's memory at {label(orders)} ...", flush=True)
         csv[orders] = child(["--child-csv", url])
-        results[orders] = child(["--child-pages", url, "--repeat", str(args.repeat)])
+    print("Pages, the sizes taking turns ...", flush=True)
+    results = interleaved(urls, args.repeat, max(3, args.repeat // 3))
 
     small, large = sizes[0], sizes[-1]
     heads = [f"median ms {label(n)}" for n in sizes]
