@@ -30,6 +30,11 @@ What it does, start to finish:
 Run (about 90 s with setup)::
 
     .venv/bin/python bench/load_harness.py --seconds 60 --kill-worker-every 10
+    .venv/bin/python bench/load_harness.py --seconds 60 --nodes 2 --workers 2   # two servers
+
+``--nodes 2`` starts two gunicorn servers ("nodes") on two free ports with the same database
+and secret key and nothing else in common; each clerk's requests alternate between them (the
+edit page from one node, the save to the other), and the verification is the same.
 
 The database is ``--database-url`` (default ``postgres://postgres@127.0.0.1:5432/ic_load``); it is
 dropped at the end unless ``--keep-db``.
@@ -75,8 +80,9 @@ def recreate_database(url: str) -> None:
 
     cfg = dj_database_url.parse(url)
     name = cfg["NAME"]
-    if not re.fullmatch(r"ic_load\w*", name):
-        raise SystemExit(f"Refusing to drop {name!r}: the harness database must be named ic_load*")
+    if not re.fullmatch(r"ic_(\w+_)?load\w*", name):
+        raise SystemExit(f"Refusing to drop {name!r}: the harness database must be named "
+                         "ic_load* or ic_<prefix>_load*")
     with psycopg.connect(host=cfg["HOST"] or None, port=cfg["PORT"] or None,
                          user=cfg["USER"] or None, password=cfg["PASSWORD"] or None,
                          dbname="postgres", autocommit=True) as admin:
@@ -270,6 +276,7 @@ class Request:
     status: int | None  # None: cut off
     started: float
     seconds: float
+    port: int = 0  # the node that answered
 
 
 @dataclass
@@ -287,24 +294,31 @@ class Edit:
 
 @dataclass
 class Clerk:
+    """One clerk's browser. With several nodes it sends each request to the next node in
+    turn, so the edit page comes from one server and the save goes to another: the session,
+    the CSRF token and the form's version must hold across servers."""
+
     username: str
     company: str
-    port: int
+    ports: list[int]
     cookies: dict[str, str] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
+    turn: int = 0
 
     def request(self, method: str, path: str, form: dict | None = None):
-        headers = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{self.port}"}
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        headers = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{port}"}
         body = None
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = f"https://127.0.0.1:{self.port}"
+            headers["Origin"] = f"https://127.0.0.1:{port}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.monotonic()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -312,12 +326,12 @@ class Clerk:
         except (ConnectionError, http.client.RemoteDisconnected,
                 http.client.IncompleteRead) as error:
             self.requests.append(Request(method, path, None, started,
-                                         time.monotonic() - started))
+                                         time.monotonic() - started, port))
             raise CutOff(str(error)) from error
         finally:
             conn.close()
         self.requests.append(Request(method, path, response.status, started,
-                                     time.monotonic() - started))
+                                     time.monotonic() - started, port))
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
@@ -519,7 +533,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per node")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="gunicorn servers (nodes), each on its own port, sharing only the "
+                             "database and the secret key; each clerk's requests take turns")
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--clerks", type=int, default=2, help="clerks per company")
     parser.add_argument("--kill-worker-every", type=float, default=0, metavar="SECONDS",
@@ -557,14 +574,24 @@ def main(argv: list[str] | None = None) -> int:
     chains, usernames = seed(chains=args.chains, clerks=args.clerks)
     connections.close_all()
 
-    port = free_port()
-    server = Server(env=env, port=port, workers=args.workers, log_path=workdir / "gunicorn.log")
-    clerks = [Clerk(username, company, port)
-              for company, names in usernames.items() for username in names]
+    ports = [free_port() for _ in range(max(1, args.nodes))]
+    # Two nodes share what the README says they must: the database and the secret key (the
+    # same ``env``), nothing else: separate processes, ports and logs.
+    servers = [
+        Server(env=env, port=node_port, workers=args.workers,
+               log_path=workdir / f"gunicorn-{index + 1}.log")
+        for index, node_port in enumerate(ports)
+    ]
+    port = ports[0]
+    clerks = [Clerk(username, company, ports[index % len(ports):] + ports[:index % len(ports)])
+              for index, (company, username) in enumerate(
+                  (company, username) for company, names in usernames.items()
+                  for username in names)]
     kills: list[int] = []
     crashed: list[BaseException] = []
     try:
-        server.wait_ready()
+        for server in servers:
+            server.wait_ready()
         for clerk in clerks:
             clerk.log_in()
         start = time.monotonic()
@@ -586,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
             while time.monotonic() < deadline:
                 time.sleep(0.05)
                 if time.monotonic() >= next_kill:
-                    pid = server.kill_a_worker()
+                    pid = random.choice(servers).kill_a_worker()
                     if pid:
                         kills.append(pid)
                     next_kill += args.kill_worker_every
@@ -594,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
             thread.join(timeout=args.seconds + 120)
         elapsed = time.monotonic() - start
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
     requests = [r for clerk in clerks for r in clerk.requests
                 if r.started >= start]  # the load phase only, not the logins
@@ -615,7 +643,10 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "seconds": round(elapsed, 1),
         "gunicorn_workers": args.workers,
+        "nodes": len(ports),
         "port": port,
+        "ports": ports,
+        "requests_per_node": {str(p): sum(1 for r in requests if r.port == p) for p in ports},
         "clerks": len(clerks),
         "companies": len(usernames),
         "chains": len(chains),
@@ -642,7 +673,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{result['clerks']} clerks of {result['companies']} companies, "
           f"{result['chains']} chains of {result['orders_per_chain']} orders, every switch on, "
-          f"gunicorn with {args.workers} workers on PostgreSQL, {result['seconds']} s")
+          f"{len(ports)} gunicorn node(s) of {args.workers} workers on PostgreSQL, "
+          f"{result['seconds']} s")
+    if len(ports) > 1:
+        print("requests per node (port: count): " + ", ".join(
+            f"{p}: {n}" for p, n in result["requests_per_node"].items()))
     print(f"requests: {result['requests']} ({result['requests_per_second']} req/s); "
           f"statuses {result['statuses']} (None: cut off by a killed worker)")
     lat = result["latency_ms"]
@@ -655,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"VERIFICATION FAILED ({len(failures)}):")
         for failure in failures[:20]:
             print("  -", failure)
-        print("gunicorn log:", workdir / "gunicorn.log")
+        print("gunicorn logs:", workdir)
     else:
         print("verification passed: no 5xx; every chain holds one value on every order, the "
               "last committed edit; history holds every committed edit on every order; no "

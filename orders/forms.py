@@ -22,6 +22,8 @@ from orders.models import (
     OrderType,
 )
 from orders.selectors import (
+    PAGE_SIZE,
+    PAGE_SIZES,
     active_intercompany_vendors_of,
     customers_of,
     other_companies,
@@ -201,9 +203,18 @@ class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *OrderStatus.choices]
     )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput
+    per_page = forms.TypedChoiceField(
+        label=_("Rows per page"),
+        required=False,
+        coerce=int,
+        empty_value=PAGE_SIZE,
+        choices=[(size, str(size)) for size in PAGE_SIZES],
     )
+    # The column the list is sorted by ("-" first: descending), kept when filtering.
+    sort = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
+    # Where the page starts: a row of the list (see selectors.Cursor), not a page number.
+    after = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, search_help: str, **kwargs):
         super().__init__(*args, **kwargs)

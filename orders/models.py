@@ -183,6 +183,25 @@ class Order(models.Model):
     class Meta:
         abstract = True
         ordering = ["company__code", "-number"]
+        # The clerk lists (orders/selectors.py) sort by these columns and page by key, so each
+        # sort reads one range of one index: (company, value, id). The number needs none beyond
+        # the unique (company, number). Cancelled orders are few: their own small index serves
+        # the status filter, where the number index would be walked past every open order.
+        # The trigram indexes of the search are PostgreSQL-only (migration 0004).
+        indexes = [
+            models.Index(
+                fields=["company", "customer_reference", "id"], name="%(class)s_ref_sort"
+            ),
+            models.Index(
+                fields=["company", "customer_requisition", "id"], name="%(class)s_req_sort"
+            ),
+            models.Index(fields=["company", "updated_at", "id"], name="%(class)s_changed_sort"),
+            models.Index(
+                fields=["company", "number"],
+                condition=models.Q(status="cancelled"),
+                name="%(class)s_cancelled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -10,17 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateformat import format as format_datetime
 from django.utils.translation import gettext as _
 
 from intercompany.models import Company, Customer, Employee, Vendor
-from orders.history import HistoryEntry, Overwrite, cross_company_overwrites, order_history
-from orders.models import Order, OrderStatus, OrderType, PurchaseOrder, SalesOrder
+from orders.history import HistoryEntry, Overwrite, order_history, overwrite_records
+from orders.models import (
+    Order,
+    OrderStatus,
+    OrderType,
+    OverwriteRecord,
+    PurchaseOrder,
+    SalesOrder,
+)
 from orders.sync import Link, read_chain
-
-PAGE_SIZE = 50
 
 # Who set the current customer information: shown on the order page and in a stale refusal.
 SET_BY_FIELDS = (
@@ -85,6 +92,39 @@ def order_for_page(employee: Employee, order_type: str, pk: int) -> Order | None
 # -- Lists --------------------------------------------------------------------------------------
 
 
+PAGE_SIZES = (25, 50, 100)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list can be sorted by: ``field`` is the value the rows are ordered by, with the
+    order's id after it so that every row has its own place (key = (value, id))."""
+
+    name: str  # as in the URL: ?sort=customer_reference or ?sort=-customer_reference
+    field: str  # ORM path of the sort value
+    unique: bool = False  # the value alone tells rows apart (the number, within a company)
+
+
+SORT_COLUMNS = {
+    "number": SortColumn("number", "number", unique=True),
+    "partner": SortColumn("partner", "{partner}__account"),
+    "customer_reference": SortColumn("customer_reference", "customer_reference"),
+    "customer_requisition": SortColumn("customer_requisition", "customer_requisition"),
+    "updated_at": SortColumn("updated_at", "updated_at"),
+}
+DEFAULT_SORT = "-number"
+
+
+def parse_sort(value: str) -> tuple[SortColumn, bool]:
+    """``"-number"`` -> (the number column, descending). An unknown column gives the default."""
+    descending = value.startswith("-")
+    column = SORT_COLUMNS.get(value.lstrip("-"))
+    if column is None:
+        return SORT_COLUMNS["number"], True
+    return column, descending
+
+
 @dataclass(frozen=True)
 class OrderFilters:
     q: str = ""
@@ -92,75 +132,227 @@ class OrderFilters:
     status: str = ""  # "", "open", "cancelled"
 
 
-@dataclass
-class OrderPage:
-    """One page of a list, without counting the whole list (no COUNT(*) over 100k rows)."""
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a sorted list: the sort value and the id of one row. In the URL as
+    ``<id>.<value>`` (``?after=812.USMF-SO-000812``): it names a row, not a position, so a link
+    keeps showing the rows after that row when orders are added or removed meanwhile."""
 
-    orders: list[Order]
-    number: int
-    has_next: bool
+    pk: int
+    value: str
+
+    def encode(self) -> str:
+        return f"{self.pk}.{self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        pk, dot, value = (text or "").partition(".")
+        if not dot or not pk.isdigit() or len(pk) > 18:
+            return None
+        return cls(int(pk), value)
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list read by key, without counting the whole list (no COUNT(*) over a
+    million rows). ``next_cursor`` / ``previous_cursor`` are the ``after`` / ``before`` of the
+    links to the neighbouring pages, or "" where there is none."""
+
+    rows: list
     page_size: int
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    is_first: bool = True
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next_cursor)
 
     @property
     def has_previous(self) -> bool:
-        return self.number > 1
+        return bool(self.previous_cursor)
 
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * self.page_size + 1 if self.orders else 0
 
+class OrderPage(KeysetPage):
     @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.page_size + len(self.orders)
+    def orders(self) -> list[Order]:
+        return self.rows
+
+
+def _page_of(rows: list, *, page_size: int, cursor, backwards: bool, key) -> dict:
+    """The rows of a page and its links, from up to ``page_size + 1`` rows read past the cursor
+    (in reading order: backwards means from the cursor towards the start)."""
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+        has_previous, has_next = more, True
+    else:
+        has_previous, has_next = cursor is not None, more
+    return {
+        "rows": rows,
+        "page_size": page_size,
+        "next_cursor": key(rows[-1]) if rows and has_next else "",
+        "previous_cursor": key(rows[0]) if rows and has_previous else "",
+        "is_first": not has_previous,
+    }
+
+
+def _decode_cursors(after: str, before: str) -> tuple[Cursor | None, bool]:
+    """The cursor of the page asked for, and whether it is read backwards (``before``)."""
+    cursor = Cursor.decode(after)
+    if cursor is not None:
+        return cursor, False
+    cursor = Cursor.decode(before)
+    return cursor, cursor is not None
+
+
+def _aware_datetime(text: str) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None if timezone.is_naive(value) else value
+
+
+def _row_compare(model, columns: tuple[str, ...], greater: bool, values: tuple) -> RawSQL:
+    """``(a, b, c) > (%s, %s, %s)``: one range of the index on those columns, where the same
+    test spelled with OR makes the database walk every row before the cursor (as OFFSET did)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(
+        f"{table}.{connection.ops.quote_name(model._meta.get_field(c).column)}" for c in columns
+    )
+    marks = ", ".join(["%s"] * len(values))
+    return RawSQL(
+        f"({names}) {'>' if greater else '<'} ({marks})", values, output_field=BooleanField()
+    )
+
+
+def _sort_value(order: Order, column: SortColumn, partner: str) -> str:
+    if column.name == "partner":
+        return getattr(order, partner).account
+    value = getattr(order, column.field)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    return value
+
+
+def _cursor_value(column: SortColumn, text: str):
+    """The sort value of a cursor as the database compares it, or None if it cannot be one."""
+    if column.name == "updated_at":
+        value = _aware_datetime(text)
+        return None if value is None else connection.ops.adapt_datetimefield_value(value)
+    return text
+
+
+def _keyset_condition(queryset, column: SortColumn, field: str, value, pk: int, *,
+                      company: Company, greater: bool):
+    """The rows whose key (value, id) is greater (or smaller) than the cursor's."""
+    op = "gt" if greater else "lt"
+    if column.unique:
+        return queryset.filter(**{f"{field}__{op}": value})
+    if column.name == "partner":
+        # The value lives in the partner's table: no index can serve both; the plain form.
+        return queryset.filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
+    return queryset.filter(_row_compare(
+        queryset.model, ("company", field, "id"), greater, (company.pk, value, pk)
+    ))
+
+
+def _partners_matching(company: Company, order_type: str, q: str) -> list[int]:
+    partners = (Customer if order_type == OrderType.SALES else Vendor).objects.filter(
+        company=company
+    )
+    return list(
+        partners.filter(Q(account__icontains=q) | Q(name__icontains=q)).values_list(
+            "pk", flat=True
+        )[:MAX_MATCHING_PARTNERS]
+    )
+
+
+# A search for "a" matches every account: past this many, the search looks at the order's own
+# columns only rather than hand the database an endless list.
+MAX_MATCHING_PARTNERS = 1000
 
 
 def order_list(
-    *, company: Company, order_type: str, filters: OrderFilters, page: int = 1,
+    *,
+    company: Company,
+    order_type: str,
+    filters: OrderFilters,
+    sort: str = DEFAULT_SORT,
+    after: str = "",
+    before: str = "",
     page_size: int = PAGE_SIZE,
 ) -> OrderPage:
-    """The orders of ``company`` for its list page, newest number first."""
+    """One page of the orders of ``company`` for its list page, sorted by ``sort``
+    (``SORT_COLUMNS``, "-" for descending): the first page, the page after the row named by
+    the cursor ``after``, or the page before the row named by ``before``.
+
+    Paging is by key, never by OFFSET: every page costs what the first one does, and a link to
+    a page keeps pointing at the same rows when orders are added."""
+    page_size = max(1, min(page_size, max(PAGE_SIZES)))
+    column, descending = parse_sort(sort)
     if order_type == OrderType.SALES:
         queryset = SalesOrder.objects.select_related("customer", "original_sales_order__company")
-        partner, partners = "customer", Customer.objects.filter(company=company)
+        partner = "customer"
     else:
         queryset = PurchaseOrder.objects.select_related(
             "vendor", "original_sales_order__company"
         )
-        partner, partners = "vendor", Vendor.objects.filter(company=company)
+        partner = "vendor"
+    field = column.field.format(partner=partner)
     queryset = queryset.filter(company=company)
     q = filters.q.strip()
     if q:
-        # The matching customers (or vendors) as a subquery: the database finds the few
-        # accounts once, instead of joining and testing an account for each of 100k orders.
-        matching_partners = partners.filter(
-            Q(account__icontains=q) | Q(name__icontains=q)
-        ).values("pk")
-        queryset = queryset.filter(
+        # The matching customers (or vendors) are looked up first, in their own small table,
+        # and handed over as values: an ``IN (subquery)`` inside this OR would keep PostgreSQL
+        # from combining the trigram indexes of the three columns (migration 0004).
+        condition = (
             Q(number__icontains=q)
             | Q(customer_reference__icontains=q)
             | Q(customer_requisition__icontains=q)
             | Q(original_customer_account__icontains=q)
             | Q(original_customer_name__icontains=q)
-            | Q(**{f"{partner}_id__in": matching_partners})
         )
+        partner_ids = _partners_matching(company, order_type, q)
+        if partner_ids:
+            condition |= Q(**{f"{partner}_id__in": partner_ids})
+        queryset = queryset.filter(condition)
     if filters.intercompany == "yes":
         queryset = queryset.filter(chain__isnull=False)
     elif filters.intercompany == "no":
         queryset = queryset.filter(chain__isnull=True)
     if filters.status in OrderStatus.values:
         queryset = queryset.filter(status=filters.status)
-    # Why by number: (company, number) is the unique index of both tables, so the database walks
-    # the index backwards and stops after one page, whatever the size of the company. Numbers are
-    # zero-padded, so their text order is their numeric order.
-    queryset = queryset.order_by("-number")
-    page = max(1, page)
-    offset = (page - 1) * page_size
-    # One row more than a page tells whether there is a next page, without a count.
-    rows = list(queryset[offset : offset + page_size + 1])
-    return OrderPage(
-        orders=rows[:page_size], number=page, has_next=len(rows) > page_size,
-        page_size=page_size,
-    )
+
+    cursor, backwards = _decode_cursors(after, before)
+    value = _cursor_value(column, cursor.value) if cursor else None
+    if cursor is not None and value is not None:
+        queryset = _keyset_condition(
+            queryset, column, field, value, cursor.pk, company=company,
+            greater=(not backwards) != descending,
+        )
+    else:
+        cursor, backwards = None, False
+    # Going back reads the rows before the cursor in the opposite order, then turns them round.
+    reverse = descending != backwards
+    ordering = [f"-{field}" if reverse else field]
+    if not column.unique:
+        ordering.append("-pk" if reverse else "pk")
+    # One row more than a page tells whether there is a page beyond, without a count.
+    rows = list(queryset.order_by(*ordering)[: page_size + 1])
+    if backwards and not rows:  # nothing before the cursor any more: the first page
+        return order_list(company=company, order_type=order_type, filters=filters, sort=sort,
+                          page_size=page_size)
+
+    def key(order: Order) -> str:
+        return Cursor(order.pk, _sort_value(order, column, partner)).encode()
+
+    return OrderPage(**_page_of(rows, page_size=page_size, cursor=cursor, backwards=backwards,
+                                key=key))
 
 
 # -- Choice lists of the forms ------------------------------------------------------------------
@@ -388,7 +580,7 @@ def changes_since(*, order: Order, version: int) -> list[HistoryEntry]:
 # -- The Overwrites page ------------------------------------------------------------------------
 
 
-OVERWRITES_PAGE_LIMIT = 200
+OVERWRITES_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -403,18 +595,57 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def overwrites_of(
-    *, company: Company, filters: OverwriteFilters, limit: int | None = None
-) -> list[Overwrite]:
-    """Cross-company overwrites on ``company``'s orders, newest first."""
-    return cross_company_overwrites(
+def overwrite_records_of(*, company: Company, filters: OverwriteFilters) -> QuerySet:
+    """The overwrite records on ``company``'s orders that ``filters`` keep, newest first: the
+    rows of the CSV export (read with a cursor, never as a list)."""
+    return overwrite_records(
         company=company,
         other_company=filters.other_company,
         field=filters.field or None,
         since=_start_of_day(filters.since) if filters.since else None,
         until=_start_of_day(filters.until + dt.timedelta(days=1)) if filters.until else None,
-        limit=limit,
     )
+
+
+def overwrites_page(
+    *, company: Company, filters: OverwriteFilters, after: str = "", before: str = "",
+    page_size: int = OVERWRITES_PAGE_SIZE,
+) -> KeysetPage:
+    """One page of the Overwrites page, newest first, read by key (when, id): the first page,
+    the page after the overwrite named by ``after`` or the one before ``before``."""
+    cursor, backwards = _decode_cursors(after, before)
+    at = _aware_datetime(cursor.value) if cursor else None
+    if at is None:
+        cursor, backwards = None, False
+    base = overwrite_records_of(
+        company=company, filters=OverwriteFilters(filters.since, filters.until, filters.field)
+    )
+    other = filters.other_company
+    # Why two reads for another company: it may have set the replaced value or the new one.
+    # Each side has its index (company, side, when), read in order from the cursor; one OR
+    # would make the database sort every overwrite of the pair to find the newest.
+    parts = [base] if other is None else [base.filter(old_set_for=other),
+                                           base.filter(new_set_for=other)]
+    found = []
+    for part in parts:
+        if cursor is not None:
+            part = part.filter(_row_compare(
+                OverwriteRecord, ("order_company", "at", "id"), backwards,
+                (company.pk, connection.ops.adapt_datetimefield_value(at), cursor.pk),
+            ))
+        if backwards:
+            part = part.order_by("at", "id")
+        found += part[: page_size + 1]
+    found.sort(key=lambda r: (r.at, r.pk), reverse=not backwards)
+    rows = found[: page_size + 1]
+    if backwards and not rows:
+        return overwrites_page(company=company, filters=filters, page_size=page_size)
+    page = _page_of(
+        [Overwrite.from_record(r) for r in rows], page_size=page_size, cursor=cursor,
+        backwards=backwards,
+        key=lambda o: Cursor(o.record_id, o.at.astimezone(dt.UTC).isoformat()).encode(),
+    )
+    return KeysetPage(**page)
 
 
 def other_companies(company: Company) -> QuerySet[Company]:

@@ -5,18 +5,18 @@ comes from the URL pattern (orders/urls.py).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intercompany.exceptions import IntercompanyError
@@ -24,6 +24,7 @@ from intercompany.models import Company
 from orders import selectors
 from orders.context import clerk_view, employee_company_ids, set_current_company
 from orders.exceptions import StaleOrderError
+from orders.exports import csv_delimiter, overwrite_csv_lines
 from orders.forms import (
     CompanySwitchForm,
     CustomerInformationForm,
@@ -144,6 +145,42 @@ def _order_context(order: Order, **extra) -> dict:
 # -- lists --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ListColumn:
+    """A column header of a list: its label and, when sortable, the link that sorts by it."""
+
+    label: str
+    url: str = ""  # "" when the column cannot be sorted
+    sorted: str = ""  # "ascending" / "descending" when the list is sorted by it (aria-sort)
+
+
+def _list_columns(request, kind: Kind, sort: str) -> list[ListColumn]:
+    """The headers of a list. A click sorts by the column (ascending, the last changed column
+    newest first), a second click turns the order round; filters and rows per page are kept,
+    the place in the list is not (a new sort starts on its first page)."""
+    current, descending = selectors.parse_sort(sort)
+    labels = [
+        ("number", _("Number")),
+        ("partner", kind.partner_label),
+        ("customer_reference", _("Customer reference")),
+        ("customer_requisition", _("Customer requisition")),
+        ("updated_at", _("Last changed")),
+    ]
+    columns = []
+    for name, label in labels:
+        if name == current.name:
+            state = "descending" if descending else "ascending"
+            target = name if descending else f"-{name}"
+        else:
+            state, target = "", f"-{name}" if name == "updated_at" else name
+        query = request.GET.copy()
+        for key in ("after", "before"):
+            query.pop(key, None)
+        query["sort"] = target
+        columns.append(ListColumn(label, f"?{query.urlencode()}", state))
+    return columns
+
+
 @clerk_view
 @require_GET
 def order_list(request, order_type: str):
@@ -156,16 +193,24 @@ def order_list(request, order_type: str):
         intercompany=data.get("intercompany") or "",
         status=data.get("status") or "",
     )
+    sort = data.get("sort") or selectors.DEFAULT_SORT
     page = selectors.order_list(
         company=request.current_company,
         order_type=order_type,
         filters=filters,
-        page=data.get("page") or 1,
+        sort=sort,
+        after=data.get("after") or "",
+        before=data.get("before") or "",
+        page_size=data.get("per_page") or selectors.PAGE_SIZE,
     )
     return render(
         request,
         "orders/order_list.html",
-        {"kind": kind, "form": form, "page": page, "filtered": any(vars(filters).values())},
+        {
+            "kind": kind, "form": form, "page": page,
+            "filtered": any(vars(filters).values()),
+            "columns": _list_columns(request, kind, sort),
+        },
     )
 
 
@@ -352,26 +397,18 @@ def _overwrite_filters(request) -> tuple[OverwriteFilterForm, selectors.Overwrit
 @require_GET
 def overwrites(request):
     form, filters = _overwrite_filters(request)
-    limit = selectors.OVERWRITES_PAGE_LIMIT
-    rows = []
+    page = None
     if form.is_valid():
-        rows = selectors.overwrites_of(
-            company=request.current_company, filters=filters, limit=limit + 1
+        page = selectors.overwrites_page(
+            company=request.current_company, filters=filters,
+            after=request.GET.get("after", "")[:200], before=request.GET.get("before", "")[:200],
+            page_size=selectors.OVERWRITES_PAGE_SIZE,
         )
     return render(
         request,
         "orders/overwrites.html",
-        {"form": form, "rows": rows[:limit], "more": len(rows) > limit, "limit": limit},
+        {"form": form, "page": page, "rows": page.rows if page else []},
     )
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    # Values typed by clerks of other companies: never let a spreadsheet run one as a formula.
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 @clerk_view
@@ -380,38 +417,22 @@ def overwrites_csv(request):
     form, filters = _overwrite_filters(request)
     if not form.is_valid():
         return HttpResponse(
-            "The filters are not valid: " + "; ".join(
+            _("The filters are not valid: ") + "; ".join(
                 f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
             ),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
     company: Company = request.current_company
-    rows = selectors.overwrites_of(company=company, filters=filters)
-    stamp = timezone.localdate().isoformat()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"overwrites-{company.code}-{stamp}.csv"
+    records = selectors.overwrite_records_of(company=company, filters=filters)
+    # Streamed: the rows are read with a cursor and sent as they are written, so a year or
+    # ten of overwrites costs the server one chunk of memory and starts downloading at once.
+    response = StreamingHttpResponse(
+        overwrite_csv_lines(records, delimiter=csv_delimiter()),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = f"overwrites-{company.code}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([
-        "When", "Company", "Order", "Order type", "Field", "Old value", "Old value set by",
-        "Old value set for", "New value", "Overwritten by", "Overwritten for", "How",
-    ])
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in (
-            timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"),
-            row.order_company_code,
-            row.order_number,
-            OrderType(row.order_type).label,
-            row.label,
-            row.old_value,
-            row.old_setter.employee_name,
-            row.old_setter.company_code,
-            row.new_value,
-            row.new_setter.employee_name,
-            row.new_setter.company_code,
-            row.how,
-        )])
     return response
 
 

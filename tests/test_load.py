@@ -23,7 +23,10 @@ def harness_database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/ic_load_ci_{os.getpid()}"
+    # Named after the suite's database when it is an ic_ one, so parallel runs keep apart.
+    name = db["NAME"].removeprefix("test_")
+    prefix = name if name.startswith("ic_") else "ic"
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{prefix}_load_ci_{os.getpid()}"
 
 
 @pytest.mark.postgres
@@ -44,6 +47,30 @@ def test_clerks_of_three_companies_lose_nothing_under_load_and_killed_workers(tm
     assert result["edits"]["committed"] >= 20
     assert result["workers_killed"] >= 2
     assert not processes_serving(result["port"]), "gunicorn was left running"
+
+
+@pytest.mark.postgres
+def test_two_servers_sharing_only_the_database_lose_nothing_either(tmp_path):
+    """Two gunicorn nodes on two ports; every clerk opens the edit page on one and saves on the
+    other (session, CSRF token and version cross servers). Same verification."""
+    report = tmp_path / "load.json"
+
+    run = subprocess.run(
+        [sys.executable, "bench/load_harness.py", "--seconds", "8", "--nodes", "2",
+         "--workers", "2", "--seed", "2", "--database-url", harness_database_url(),
+         "--json", str(report)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads(report.read_text())
+    assert result["verification"] == "passed", result["failures"]
+    assert result["nodes"] == 2 and result["server_errors"] == 0
+    assert all(count > 0 for count in result["requests_per_node"].values())
+    assert result["statuses"].get("403", 0) == 0  # no CSRF or session refused across nodes
+    assert result["edits"]["committed"] >= 5
+    for port in result["ports"]:
+        assert not processes_serving(port), "gunicorn was left running"
 
 
 def processes_serving(port: int) -> list[str]:

@@ -377,8 +377,12 @@ def test_search_and_filters_never_fail_on_any_text(
 ):
     for url, params in (
         (reverse("orders:sales-order-list"),
-         {"q": query, "status": status, "intercompany": intercompany, "page": page}),
-        (reverse("orders:purchase-order-list"), {"q": query}),
+         {"q": query, "status": status, "intercompany": intercompany, "after": page,
+          "sort": field, "per_page": other}),
+        (reverse("orders:sales-order-list"),
+         {"before": f"1.{page}", "sort": "customer_reference"}),
+        (reverse("orders:purchase-order-list"), {"q": query, "after": f"3.{query}",
+                                                 "sort": "-updated_at"}),
         (reverse("orders:overwrites"), {"since": since, "until": query, "field": field,
                                         "other_company": other}),
         (reverse("orders:overwrites-csv"), {"since": since, "field": field}),

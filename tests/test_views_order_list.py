@@ -1,13 +1,21 @@
 """The sales order and purchase order lists: the current company's orders, search, filters,
 pagination, and a number of queries that does not grow with the data."""
 
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.selectors import PAGE_SIZE
-from orders.services import cancel_order, create_purchase_order, create_sales_order
+from orders.selectors import PAGE_SIZE, OrderFilters, order_list
+from orders.services import (
+    cancel_order,
+    create_purchase_order,
+    create_sales_order,
+    update_customer_information,
+)
 from tests.conftest import make_customer, make_vendor
 
 LIST = reverse("orders:sales-order-list")
@@ -123,6 +131,14 @@ def test_a_bad_filter_value_is_ignored_not_an_error(alice_client, alice, usmf, e
     assert numbers_in(response) == ["USMF-SO-000001"]
 
 
+def follow(client, response, rel: str):
+    """The response of the page the list's "next" or "previous" link leads to."""
+    html = response.content.decode()
+    match = re.search(rf'rel="{rel}" href="([^"]+)"', html)
+    assert match, f"no {rel} link"
+    return client.get(LIST + unescape(match.group(1)))
+
+
 @pytest.mark.django_db
 def test_pagination_pages_through_the_orders_keeping_the_filters(
     alice_client, alice, usmf, external_customer
@@ -131,17 +147,209 @@ def test_pagination_pages_through_the_orders_keeping_the_filters(
         create_sales_order(employee=alice, company=usmf, customer=external_customer)
 
     first = alice_client.get(LIST, {"status": "open"})
-    second = alice_client.get(LIST, {"status": "open", "page": 2})
+    second = follow(alice_client, first, "next")
 
     assert len(numbers_in(first)) == PAGE_SIZE
     assert numbers_in(first)[0] == f"USMF-SO-{PAGE_SIZE + 3:06d}"
     assert numbers_in(second) == ["USMF-SO-000003", "USMF-SO-000002", "USMF-SO-000001"]
-    html = first.content.decode()
-    assert 'href="?status=open&amp;page=2"' in html
-    assert "Page 1 · 1–50" in html
+    assert 'href="?status=open&amp;after=' in first.content.decode()
+    assert "50 rows per page" in first.content.decode()
     second_html = second.content.decode()
-    assert 'href="?status=open&amp;page=1"' in second_html
     assert 'rel="next"' not in second_html
+    back = follow(alice_client, second, "prev")
+    assert numbers_in(back) == numbers_in(first)
+    assert 'rel="prev"' not in back.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_link_keeps_showing_the_same_orders_when_new_ones_are_added(
+    alice_client, alice, usmf, external_customer
+):
+    for _ in range(30):
+        create_sales_order(employee=alice, company=usmf, customer=external_customer)
+    first = alice_client.get(LIST, {"per_page": 25})
+    link = re.search(r'rel="next" href="([^"]+)"', first.content.decode()).group(1)
+    before = numbers_in(alice_client.get(LIST + unescape(link)))
+
+    for _ in range(7):  # another clerk creates orders meanwhile
+        create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    assert numbers_in(alice_client.get(LIST + unescape(link))) == before
+    assert before == [f"USMF-SO-{n:06d}" for n in range(5, 0, -1)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("per_page", [25, 50, 100])
+def test_the_clerk_chooses_25_50_or_100_rows_and_the_choice_stays_in_the_links(
+    alice_client, alice, usmf, external_customer, per_page
+):
+    for _ in range(101):
+        create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    response = alice_client.get(LIST, {"per_page": per_page})
+
+    assert len(numbers_in(response)) == per_page
+    html = response.content.decode()
+    assert f'<option value="{per_page}" selected>' in html
+    assert f"per_page={per_page}" in re.search(r'rel="next" href="([^"]+)"', html).group(1)
+    assert len(numbers_in(follow(alice_client, response, "next"))) == min(per_page, 101 - per_page)
+
+
+@pytest.mark.django_db
+def test_an_unknown_rows_per_page_value_shows_50(alice_client, alice, usmf, external_customer):
+    for _ in range(60):
+        create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    assert len(numbers_in(alice_client.get(LIST, {"per_page": 10_000}))) == 50
+
+
+def _orders_with_varied_values(alice, usmf):
+    """Eight orders whose customer, reference and requisition sort in different orders, with
+    ties (the same reference on several orders) that the id must break."""
+    zeta = make_customer(usmf, "ZZ-9", "Zeta Stores")
+    alpha = make_customer(usmf, "AA-1", "Alpha Foods")
+    rows = [
+        (zeta, "Spring", "R-40"), (alpha, "Autumn", "R-10"), (zeta, "Spring", "R-30"),
+        (alpha, "", "R-20"), (zeta, "Winter", ""), (alpha, "Spring", "R-50"),
+        (zeta, "Autumn", "R-05"), (alpha, "Spring", "R-10"),
+    ]
+    return [
+        create_sales_order(employee=alice, company=usmf, customer=customer,
+                           customer_reference=reference, customer_requisition=requisition)
+        for customer, reference, requisition in rows
+    ]
+
+
+def _walk(client, params, rel="next"):
+    """Every order of the list, following the links page by page."""
+    response = client.get(LIST, params)
+    seen = [numbers_in(response)]
+    while f'rel="{rel}"' in response.content.decode():
+        response = follow(client, response, rel)
+        seen.append(numbers_in(response))
+    return seen
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("number", lambda o: (o.number,)),
+        ("-number", None),
+        ("partner", lambda o: (o.customer.account, o.pk)),
+        ("-partner", None),
+        ("customer_reference", lambda o: (o.customer_reference, o.pk)),
+        ("-customer_reference", None),
+        ("customer_requisition", lambda o: (o.customer_requisition, o.pk)),
+        ("-customer_requisition", None),
+        ("updated_at", lambda o: (o.updated_at, o.pk)),
+        ("-updated_at", None),
+    ],
+)
+def test_every_sort_pages_through_all_orders_once_forwards_and_back(
+    alice_client, alice, usmf, sort, key
+):
+    orders = _orders_with_varied_values(alice, usmf)
+    # A later edit changes the "last changed" order: the second order is now the newest.
+    update_customer_information(order=orders[1], employee=alice, customer_reference="Autumn!")
+    orders = [type(o).objects.get(pk=o.pk) for o in orders]
+    if key is None:
+        ascending = dict(SORTS)[sort.lstrip("-")]
+        expected = [o.number for o in sorted(orders, key=ascending, reverse=True)]
+    else:
+        expected = [o.number for o in sorted(orders, key=key)]
+
+    pages = _walk(alice_client, {"sort": sort, "per_page": 25})
+    assert [n for page in pages for n in page] == expected
+
+    # Three at a time through the selector (the screens offer 25 at least), and back again.
+    found, after, cursors = [], "", []
+    while True:
+        page = order_list(company=usmf, order_type="sales", filters=OrderFilters(), sort=sort,
+                          after=after, page_size=3)
+        found.append([o.number for o in page.orders])
+        cursors.append(page.previous_cursor)
+        if not page.has_next:
+            break
+        after = page.next_cursor
+    assert [n for chunk in found for n in chunk] == expected
+    assert [len(chunk) for chunk in found] == [3, 3, 2]
+    back = order_list(company=usmf, order_type="sales", filters=OrderFilters(), sort=sort,
+                      before=cursors[-1], page_size=3)
+    assert [o.number for o in back.orders] == found[-2]
+
+
+SORTS = [
+    ("number", lambda o: (o.number,)),
+    ("partner", lambda o: (o.customer.account, o.pk)),
+    ("customer_reference", lambda o: (o.customer_reference, o.pk)),
+    ("customer_requisition", lambda o: (o.customer_requisition, o.pk)),
+    ("updated_at", lambda o: (o.updated_at, o.pk)),
+]
+
+
+@pytest.mark.django_db
+def test_column_headers_sort_and_a_second_click_turns_the_order_round(
+    alice_client, alice, usmf
+):
+    _orders_with_varied_values(alice, usmf)
+
+    html = alice_client.get(LIST, {"status": "open"}).content.decode()
+    assert 'aria-sort="descending"' in html  # by number, newest first
+    link = re.search(r'href="([^"]*sort=customer_requisition[^"]*)"', html).group(1)
+    assert "status=open" in unescape(link)
+    by_requisition = alice_client.get(LIST + unescape(link))
+    assert numbers_in(by_requisition)[:3] == ["USMF-SO-000005", "USMF-SO-000007",
+                                              "USMF-SO-000002"]
+    html = by_requisition.content.decode()
+    assert 'aria-sort="ascending"' in html
+    link = re.search(r'href="([^"]*sort=-customer_requisition[^"]*)"', html).group(1)
+    assert numbers_in(alice_client.get(LIST + unescape(link)))[0] == "USMF-SO-000006"
+    assert "Last changed" in html
+
+
+@pytest.mark.django_db
+def test_sorting_keeps_the_search_and_filters(alice_client, alice, usmf):
+    _orders_with_varied_values(alice, usmf)
+
+    response = alice_client.get(LIST, {"q": "spring", "sort": "customer_requisition"})
+
+    assert numbers_in(response) == [
+        "USMF-SO-000008", "USMF-SO-000003", "USMF-SO-000001", "USMF-SO-000006"
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"after": "garbage"}, {"before": "12"}, {"after": "x.y"}, {"sort": "password"},
+        {"sort": "-updated_at", "after": "5.not-a-date"}, {"after": "9" * 30 + ".USMF"},
+        {"page": "3"},
+    ],
+)
+def test_a_damaged_link_shows_the_first_page_not_an_error(
+    alice_client, alice, usmf, external_customer, params
+):
+    for _ in range(3):
+        create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    response = alice_client.get(LIST, params)
+
+    assert response.status_code == 200
+    assert numbers_in(response) == ["USMF-SO-000003", "USMF-SO-000002", "USMF-SO-000001"]
+
+
+@pytest.mark.django_db
+def test_a_link_past_the_last_order_offers_the_first_page(
+    alice_client, alice, usmf, external_customer
+):
+    create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    response = alice_client.get(LIST, {"after": "1.USMF-SO-000001"})
+
+    assert numbers_in(response) == []
+    assert "« First" in response.content.decode()
 
 
 @pytest.mark.django_db
