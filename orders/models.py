@@ -187,7 +187,7 @@ class Order(models.Model):
         # sort reads one range of one index: (company, value, id). The number needs none beyond
         # the unique (company, number). Cancelled orders are few: their own small index serves
         # the status filter, where the number index would be walked past every open order.
-        # The trigram indexes of the search are PostgreSQL-only (migration 0004).
+        # The trigram indexes of the search are PostgreSQL-only (migration 0007).
         indexes = [
             models.Index(
                 fields=["company", "customer_reference", "id"], name="%(class)s_ref_sort"

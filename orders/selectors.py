@@ -309,7 +309,7 @@ def order_list(
     if q:
         # The matching customers (or vendors) are looked up first, in their own small table,
         # and handed over as values: an ``IN (subquery)`` inside this OR would keep PostgreSQL
-        # from combining the trigram indexes of the three columns (migration 0004).
+        # from combining the trigram indexes of the searched columns (migration 0007).
         condition = (
             Q(number__icontains=q)
             | Q(customer_reference__icontains=q)
