@@ -49,9 +49,13 @@ MISSING = 10**9
 
 # Text that only USMF's and DEMF's records contain: none of it may reach GBSI's employees.
 FOREIGN_MARKERS = ("USMF-SO-", "USMF-PO-", "DEMF-SO-", "Foreign reference", "FOREIGN-REQ",
-                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber", "Okafor")
-# What only USMF's records contain (the chain's values reach DEMF's order by the sync).
-USMF_MARKERS = ("USMF-SO-", "USMF-PO-", "Fabrikam", "Okafor", "US-V-001")
+                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber", "Okafor",
+                   "Tailspin")
+# What only USMF's records contain. The chain's customer information reaches DEMF's order by the
+# sync, and every leg names its original sales order and original customer (USMF-SO-..., Fabrikam
+# Retail) by design: DEMF must never see USMF's other records (its purchase order, its vendor, a
+# customer of no chain, its employees).
+USMF_MARKERS = ("USMF-PO-", "Okafor", "US-V-001", "Tailspin")
 # The visitors who are staff or clerks of GBSI only, and those who work for DEMF, the other side
 # of USMF's chain.
 GBSI_VISITORS = ["olga", "gina"]
@@ -182,6 +186,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
     alice.first_name, alice.last_name = "Alice", "Martin"
     alice.save()
     customer = make_customer(usmf, "US-001", "Fabrikam Retail")
+    make_customer(usmf, "US-002", "Tailspin Toys")
     chain = make_chain(employee=alice, customer=customer, relationship=relationship,
                        customer_reference="Foreign reference", customer_requisition="FOREIGN-REQ-1")
     gbsi_customer = make_customer(gbsi, "GB-001", "Northwind")
