@@ -34,11 +34,18 @@ def subject_for(delivery: EmailDelivery, lines: list[AlertLine]) -> str:
         return _("Intercompany: %(count)s overwrite(s) on %(day)s") % {
             "count": len(lines), "day": format_datetime(delivery.digest_date, "j M Y"),
         }
-    if len(lines) == 1:
-        line = lines[0]
-        return _("Intercompany: %(who)s (%(company)s) overwrote %(field)s on %(order)s") % {
-            "who": line.new_set_by, "company": line.new_set_for, "field": line.field.lower(),
-            "order": line.order_number,
+    overwriters = {(line.new_set_by, line.new_set_for) for line in lines}
+    if len(overwriters) == 1:
+        (who, company), = overwriters
+        fields = sorted({line.field.lower() for line in lines})
+        orders = list(dict.fromkeys(line.order_number for line in lines))
+        shown = ", ".join(orders[:3])
+        if len(orders) > 3:
+            shown = _("%(orders)s and %(count)s more") % {
+                "orders": shown, "count": len(orders) - 3,
+            }
+        return _("Intercompany: %(who)s (%(company)s) overwrote %(fields)s on %(orders)s") % {
+            "who": who, "company": company, "fields": _(" and ").join(fields), "orders": shown,
         }
     return ngettext(
         "Intercompany: %(count)s value overwritten by another company",
