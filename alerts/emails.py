@@ -23,7 +23,8 @@ def delivery_lines(delivery: EmailDelivery) -> list[AlertLine]:
     recipient = delivery.recipient
     alerts = list(
         with_details(alerts_visible_to(recipient).filter(email_delivery=delivery))
-        .order_by("created_at", "id")
+        # Copies of one edit share its time: then by order number, the same on every database.
+        .order_by("created_at", "overwrite__order_number", "id")
     )
     company_ids = set(recipient.companies.values_list("pk", flat=True))
     return alert_lines(alerts, company_ids=company_ids)
