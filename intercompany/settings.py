@@ -5,6 +5,8 @@ DATABASE_URL  database to use; default: an SQLite file ``db.sqlite3`` in the pro
 SECRET_KEY    required when DEBUG is off.
 DEBUG         ``1``/``true`` to enable debug mode; default on for a local checkout.
 ALLOWED_HOSTS comma-separated host names; default ``127.0.0.1,localhost`` (plus ``testserver``).
+TASKS_BACKEND ``database`` (default: queued in the database, run by ``manage.py db_worker``) or
+              ``immediate`` (run in the web process right after the commit; no worker needed).
 """
 
 import os
@@ -12,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,7 +55,30 @@ INSTALLED_APPS = [
     "axes",
     "intercompany",
     "orders",
+    "alerts",
 ]
+
+# -- Background tasks (Django's Tasks framework) -------------------------------------------------
+# Django 6 has it built in (django.tasks); on Django 5.2 the django-tasks backport provides the
+# same API as an app. intercompany/background.py is the one place code imports it from.
+TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+if TASKS_MODULE == "django_tasks":
+    INSTALLED_APPS.append("django_tasks")
+# The queue lives in the database (django-tasks-db): enqueuing inside a transaction commits or
+# rolls back with it, and `manage.py db_worker` processes run the tasks, several of them safely
+# against one PostgreSQL (each task is claimed under a row lock). `TASKS_BACKEND=immediate` runs
+# each task in the web process after the commit instead, for an installation without a worker.
+INSTALLED_APPS.append("django_tasks_db")
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "").strip().lower() or "database"
+if _tasks_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -92,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.unread_alerts",
             ],
         },
     },
@@ -160,7 +187,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "orders:sales-order-list"
+# After login, and at "/": the Needs attention page (alerts, orders other companies changed).
+LOGIN_REDIRECT_URL = "alerts:needs-attention"
 
 # Production safety comes from the environment: with DEBUG off, cookies are secure and HTTPS is
 # enforced, so `manage.py check --deploy` is clean.
@@ -195,6 +223,51 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+# -- Email ------------------------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes through that SMTP server; without it (the demo, a local
+# checkout) it is printed on the console of the worker that sends it. A stalled SMTP server must
+# not hold a worker: EMAIL_TIMEOUT gives up the attempt, and the alert email is retried later.
+_smtp_port = int(os.environ.get("EMAIL_PORT", "587"))
+MAIL_OPTIONS = {
+    "host": os.environ.get("EMAIL_HOST", ""),
+    "port": _smtp_port,
+    "username": os.environ.get("EMAIL_HOST_USER", ""),
+    "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", _smtp_port == 587),
+    "use_ssl": env_bool("EMAIL_USE_SSL", _smtp_port == 465),
+    "timeout": int(os.environ.get("EMAIL_TIMEOUT", "20")),
+}
+_mail_backend = (
+    "django.core.mail.backends.smtp.EmailBackend" if MAIL_OPTIONS["host"]
+    else "django.core.mail.backends.console.EmailBackend"
+)
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures mail as MAILERS (the EMAIL_* settings are deprecated there).
+    MAILERS = {
+        "default": {
+            "BACKEND": _mail_backend,
+            "OPTIONS": MAIL_OPTIONS if MAIL_OPTIONS["host"] else {},
+        }
+    }
+else:
+    EMAIL_BACKEND = _mail_backend
+    if MAIL_OPTIONS["host"]:
+        EMAIL_HOST = MAIL_OPTIONS["host"]
+        EMAIL_PORT = MAIL_OPTIONS["port"]
+        EMAIL_HOST_USER = MAIL_OPTIONS["username"]
+        EMAIL_HOST_PASSWORD = MAIL_OPTIONS["password"]
+        EMAIL_USE_TLS = MAIL_OPTIONS["use_tls"]
+        EMAIL_USE_SSL = MAIL_OPTIONS["use_ssl"]
+    EMAIL_TIMEOUT = MAIL_OPTIONS["timeout"]
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Intercompany <intercompany@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the links in emails point: the address clerks open the application at.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Alert emails the SMTP server refused or could not take: retried after 1, 2, 4 ... minutes
+# (at most an hour apart), then recorded as failed after the last attempt.
+ALERT_EMAIL_MAX_ATTEMPTS = int(os.environ.get("ALERT_EMAIL_MAX_ATTEMPTS", "6"))
+ALERT_EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_BASE_SECONDS", "60"))
+ALERT_EMAIL_RETRY_MAX_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_MAX_SECONDS", "3600"))
 
 # Origins allowed to POST besides the site itself, e.g. https://intercompany.example.com when a
 # proxy rewrites the Host header (comma-separated).
@@ -209,5 +282,7 @@ LOGGING = {
         # Failed logins, lockouts and refused access (intercompany/security.py), at WARNING.
         "intercompany": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "orders": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        # Alert emails retried (WARNING) or given up (ERROR).
+        "alerts": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     },
 }

@@ -168,3 +168,14 @@ def test_the_demo_shows_a_change_of_customer_that_a_switch_kept_from_the_last_co
         ("DEMF", "purchase"): "",
         ("GBSI", "sales"): "",
     }
+
+
+def test_the_demo_leaves_unread_alerts_for_every_demo_clerk():
+    from alerts.selectors import unread_alert_count
+
+    load_demo()
+
+    for username in ("alice", "jonas", "priya", "sam"):
+        employee = Employee.objects.get(username=username)
+        assert unread_alert_count(employee) >= 1, username
+        assert employee.email  # so that the demo worker prints their alert emails

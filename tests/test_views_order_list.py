@@ -371,7 +371,8 @@ def test_the_list_runs_the_same_queries_for_3_or_60_orders(
     many = queries()
 
     assert 0 < len(few) == len(many)
-    assert not any("COUNT(" in sql.upper() for sql in many)
+    # The header's count of unread alerts is the one COUNT: on the partial index of unread alerts.
+    assert not any("COUNT(" in sql.upper() and "ALERTS_ALERT" not in sql.upper() for sql in many)
 
 
 @pytest.mark.parametrize("url", ["/sales-orders/", "/purchase-orders/"])
