@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
+from intercompany.signals import trading_relationship_changed
 
 
 def _intercompany_account(model, *, company: Company, represents: Company, given=None):
@@ -143,6 +144,7 @@ def update_trading_relationship(
         changed = [name for name, value in changes.items() if getattr(locked, name) != bool(value)]
         if not changed:
             return locked
+        old_values = {name: getattr(locked, name) for name in changed}
         for name in changed:
             setattr(locked, name, bool(changes[name]))
         owners = {locked.policy_owner(name).pk for name in changed if name != "active"}
@@ -153,4 +155,8 @@ def update_trading_relationship(
             locked, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
         )
         locked.save(update_fields=changed)
+        trading_relationship_changed.send(
+            TradingRelationship, relationship=locked, employee=employee,
+            changes={name: (old_values[name], getattr(locked, name)) for name in changed},
+        )
     return locked
