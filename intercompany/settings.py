@@ -5,6 +5,8 @@ DATABASE_URL  database to use; default: an SQLite file ``db.sqlite3`` in the pro
 SECRET_KEY    required when DEBUG is off.
 DEBUG         ``1``/``true`` to enable debug mode; default on for a local checkout.
 ALLOWED_HOSTS comma-separated host names; default ``127.0.0.1,localhost`` (plus ``testserver``).
+TASKS_BACKEND ``database`` (default: queued in the database, run by ``manage.py db_worker``) or
+              ``immediate`` (run in the web process right after the commit; no worker needed).
 """
 
 import os
@@ -12,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,28 @@ INSTALLED_APPS = [
     "intercompany",
     "orders",
 ]
+
+# -- Background tasks (Django's Tasks framework) -------------------------------------------------
+# Django 6 has it built in (django.tasks); on Django 5.2 the django-tasks backport provides the
+# same API as an app. intercompany/background.py is the one place code imports it from.
+TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+if TASKS_MODULE == "django_tasks":
+    INSTALLED_APPS.append("django_tasks")
+# The queue lives in the database (django-tasks-db): enqueuing inside a transaction commits or
+# rolls back with it, and `manage.py db_worker` processes run the tasks, several of them safely
+# against one PostgreSQL (each task is claimed under a row lock). `TASKS_BACKEND=immediate` runs
+# each task in the web process after the commit instead, for an installation without a worker.
+INSTALLED_APPS.append("django_tasks_db")
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend",
+}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "").strip().lower() or "database"
+if _tasks_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -8,6 +8,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_save, pre_save
+        from simple_history.signals import post_create_historical_record
 
         from orders import signals
         from orders.models import PurchaseOrder, SalesOrder
@@ -22,4 +23,9 @@ class OrdersConfig(AppConfig):
                 signals.propagate_customer_information,
                 sender=model,
                 dispatch_uid=f"orders.propagate_customer_information_{model.__name__}",
+            )
+            post_create_historical_record.connect(
+                signals.remember_history_row,
+                sender=model.history.model,
+                dispatch_uid=f"orders.remember_history_row_{model.__name__}",
             )

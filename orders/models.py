@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from intercompany.history import ChangeRecord, SourceOrder
+from intercompany.history import ChangeKind, ChangeRecord, SourceOrder
 from intercompany.models import Company, Customer, TradingRelationship, Vendor
 
 CUSTOMER_INFORMATION_FIELDS = ("customer_reference", "customer_requisition")
@@ -162,6 +163,34 @@ class Order(models.Model):
         self._loaded_customer_information = {
             name: self.__dict__.get(name) for name in CUSTOMER_INFORMATION_FIELDS
         }
+        # Whose values they were: what an edit replaces, for the overwrite records.
+        self._loaded_setters = {
+            name: (
+                self.__dict__.get(f"{name}_set_by_id"),
+                self.__dict__.get(f"{name}_set_for_id"),
+            )
+            for name in CUSTOMER_INFORMATION_FIELDS
+        }
+
+    def customer_information_state(self) -> dict[str, tuple]:
+        """{field: (value, set_by_id, set_for_id)} as this instance holds them now."""
+        return {
+            name: (
+                getattr(self, name),
+                getattr(self, f"{name}_set_by_id"),
+                getattr(self, f"{name}_set_for_id"),
+            )
+            for name in CUSTOMER_INFORMATION_FIELDS
+        }
+
+    def loaded_customer_information_state(self) -> dict[str, tuple]:
+        """The same, as loaded from the database (or last written)."""
+        loaded = getattr(self, "_loaded_customer_information", None)
+        if loaded is None:
+            return {}
+        return {
+            name: (loaded[name], *self._loaded_setters[name]) for name in loaded
+        }
 
     @property
     def is_cancelled(self) -> bool:
@@ -251,3 +280,111 @@ class PurchaseOrder(Order):
 
 
 ORDER_MODELS = {OrderType.SALES: SalesOrder, OrderType.PURCHASE: PurchaseOrder}
+
+
+class OverwriteRecord(models.Model):
+    """One cross-company overwrite, stored when it happens, in the transaction of the edit or
+    synced copy that made it.
+
+    The definition (``orders/history.py``): on one order and one customer-information field, a
+    non-empty value set for one company is replaced by a different value set for another company
+    (both setter companies known). The row keeps both sides, how the new value came (edited on
+    this order, or copied from another order of the chain) and the history row it belongs to.
+
+    Orders are named by plain values (type, id, number), as in the history: a record outlives
+    links. Employee columns carry no database constraint and keep the id of a deleted employee,
+    as the history does ("former employee").
+    """
+
+    order_type = models.CharField(_("order type"), max_length=10, choices=OrderType.choices)
+    order_id = models.BigIntegerField(_("order id"))
+    order_number = models.CharField(_("order"), max_length=30)
+    order_company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    field = models.CharField(_("field"), max_length=40)
+    old_value = models.TextField(_("old value"))
+    old_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("old value set by"),
+    )
+    old_set_for = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", verbose_name=_("old value set for")
+    )
+    new_value = models.TextField(_("new value"))
+    new_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("new value set by"),
+    )
+    new_set_for = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", verbose_name=_("new value set for")
+    )
+    at = models.DateTimeField(_("when"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ChangeKind.choices)
+    source_type = models.CharField(
+        _("source order type"), max_length=10, choices=OrderType.choices, blank=True, default=""
+    )
+    source_id = models.BigIntegerField(_("source order id"), null=True, blank=True)
+    source_number = models.CharField(_("copied from"), max_length=30, blank=True, default="")
+    source_role = models.CharField(_("source order role"), max_length=40, blank=True, default="")
+    history_id = models.BigIntegerField(
+        _("history row"), help_text=_("The history row of the order that made this overwrite.")
+    )
+
+    class Meta:
+        verbose_name = _("overwrite record")
+        verbose_name_plural = _("overwrite records")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_type", "history_id", "field"], name="one_overwrite_per_change"
+            )
+        ]
+        indexes = [
+            # The Overwrites page of a company, newest first, optionally within dates.
+            models.Index(fields=["order_company", "-at", "-id"], name="overwrite_company_at"),
+            # ... filtered on the other company (whose value was replaced, or who replaced it).
+            models.Index(
+                fields=["order_company", "old_set_for", "-at", "-id"],
+                name="overwrite_company_old_for",
+            ),
+            models.Index(
+                fields=["order_company", "new_set_for", "-at", "-id"],
+                name="overwrite_company_new_for",
+            ),
+            # ... filtered on one field.
+            models.Index(
+                fields=["order_company", "field", "-at", "-id"], name="overwrite_company_field"
+            ),
+            # An employee's values that others overwrote (alerts), newest first.
+            models.Index(fields=["old_set_by", "-at", "-id"], name="overwrite_old_set_by"),
+            # The overwrite marks of one order's History tab.
+            models.Index(fields=["order_type", "order_id"], name="overwrite_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_number} {self.field}: {self.old_value} → {self.new_value}"
+
+    @staticmethod
+    def is_overwrite(old_value, old_set_for_id, new_value, new_set_for_id) -> bool:
+        """The definition of a cross-company overwrite, for one field of one order: a non-empty
+        value set for one company replaced by a different value set for another (both known).
+        The sync records with it; the history reads with it."""
+        return not (
+            old_value == new_value
+            or old_value is None
+            or old_value == ""
+            or old_set_for_id is None
+            or new_set_for_id is None
+            or old_set_for_id == new_set_for_id
+        )

@@ -11,3 +11,7 @@ def lock_and_stamp_order(sender, instance, raw=False, **kwargs):
 def propagate_customer_information(sender, instance, raw=False, **kwargs):
     if not raw:
         sync.propagate_customer_information(order=instance)
+
+
+def remember_history_row(sender, instance, history_instance, **kwargs):
+    sync.remember_history_row(order=instance, history_row=history_instance)

@@ -36,12 +36,14 @@ from simple_history.models import HistoricalRecords
 
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import TradingRelationship
+from orders.domain_signals import overwrites_recorded
 from orders.exceptions import StaleOrderError
 from orders.models import (
     CUSTOMER_INFORMATION_FIELDS,
     Order,
     OrderChain,
     OrderType,
+    OverwriteRecord,
     PurchaseOrder,
     SalesOrder,
 )
@@ -314,6 +316,14 @@ def prepare_order_save(*, order: Order) -> None:
             if loaded.get(name) != getattr(order, name)
         )
         order.version += 1
+        # What the edit replaces, and whose it was: the database's values under the lock.
+        before = (
+            order.loaded_customer_information_state() if current is order
+            else current.customer_information_state()
+        )
+        order._replaced_customer_information = {
+            name: before[name] for name in changed if name in before
+        }
     for name in changed:
         if context.kind != ChangeKind.CREATED or not getattr(order, f"{name}_set_for_id"):
             setattr(order, f"{name}_set_by", context.employee)
@@ -337,7 +347,15 @@ def propagate_customer_information(*, order: Order) -> SyncResult:
     snapshot = order.__dict__.pop("_chain_snapshot", None)
     context: ChangeContext = order.__dict__.pop("_change_context", None)
     order.__dict__.pop("_history_user", None)
+    replaced = order.__dict__.pop("_replaced_customer_information", {})
+    history_row = order.__dict__.pop("_saved_history_row", None)
+    records = []
+    if replaced and history_row is not None:
+        records += overwrite_records(
+            order=order, replaced=replaced, history_row=history_row, fields=changed
+        )
     if not changed or order.chain_id is None:
+        save_overwrite_records(records)
         return result
     if snapshot is None or snapshot.get(order.order_type, order.pk) is None:
         snapshot = lock_chain(order.chain_id)
@@ -360,6 +378,7 @@ def propagate_customer_information(*, order: Order) -> SyncResult:
     targets = [target for target in reached if differing[target.node]]
     result.copied_to = targets
     if not targets:
+        save_overwrite_records(records)
         return result
 
     now = timezone.now()
@@ -381,7 +400,9 @@ def propagate_customer_information(*, order: Order) -> SyncResult:
             values[name] = getattr(order, name)
             values[f"{name}_set_by_id"] = getattr(order, f"{name}_set_by_id")
             values[f"{name}_set_for_id"] = getattr(order, f"{name}_set_for_id")
+        replaced_in = {}
         for target in batch:
+            replaced_in[target.node] = target.customer_information_state()
             for name, value in values.items():
                 setattr(target, name, value)
             target.version += 1
@@ -390,12 +411,79 @@ def propagate_customer_information(*, order: Order) -> SyncResult:
         model.objects.filter(pk__in=[target.pk for target in batch]).update(
             **values, version=F("version") + 1, updated_at=now
         )
-        model.history.bulk_history_create(
+        history_rows = model.history.bulk_history_create(
             batch,
             update=True,
             default_user=context.employee,
             default_date=now,
             custom_historical_attrs=history_fields,
         )
+        for target, history_row in zip(batch, history_rows, strict=True):
+            records += overwrite_records(
+                order=target,
+                replaced=replaced_in[target.node],
+                history_row=history_row,
+                fields=names,
+            )
+    save_overwrite_records(records)
     return result
+
+
+def remember_history_row(*, order: Order, history_row) -> None:
+    """The history row django-simple-history just wrote for a save of ``order``: the overwrite
+    records of that save point to it."""
+    order._saved_history_row = history_row
+
+
+# -- Overwrite records ------------------------------------------------------------------------
+
+
+def overwrite_records(
+    *, order: Order, replaced: dict[str, tuple], history_row, fields
+) -> list[OverwriteRecord]:
+    """The cross-company overwrites one history row of ``order`` makes (unsaved): for each of
+    ``fields``, ``replaced`` holds (value, set_by_id, set_for_id) before the change; the order
+    holds them after."""
+    records = []
+    for name in fields:
+        if name not in replaced:
+            continue
+        old_value, old_by, old_for = replaced[name]
+        new_value = getattr(order, name)
+        new_for = getattr(order, f"{name}_set_for_id")
+        if not OverwriteRecord.is_overwrite(old_value, old_for, new_value, new_for):
+            continue
+        records.append(
+            OverwriteRecord(
+                order_type=order.order_type,
+                order_id=order.pk,
+                order_number=order.number,
+                order_company_id=order.company_id,
+                field=name,
+                old_value=old_value,
+                old_set_by_id=old_by,
+                old_set_for_id=old_for,
+                new_value=new_value,
+                new_set_by_id=getattr(order, f"{name}_set_by_id"),
+                new_set_for_id=new_for,
+                at=history_row.history_date,
+                kind=history_row.history_kind,
+                source_type=history_row.history_source_type or "",
+                source_id=history_row.history_source_id,
+                source_number=history_row.history_source_number or "",
+                source_role=history_row.history_source_role or "",
+                history_id=history_row.history_id,
+            )
+        )
+    return records
+
+
+def save_overwrite_records(records: list[OverwriteRecord]) -> list[OverwriteRecord]:
+    """Insert the overwrite records of one save in one statement, then tell the listeners
+    (alerts, events) inside the transaction: they commit or roll back with the change."""
+    if not records:
+        return records
+    saved = OverwriteRecord.objects.bulk_create(records)
+    overwrites_recorded.send(sender=OverwriteRecord, records=saved)
+    return saved
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up the virtual environment, migrate the database (SQLite file db.sqlite3 unless DATABASE_URL
-# says otherwise), load the demo group and start the app on http://127.0.0.1:8000.
+# says otherwise), load the demo group and start the app on http://127.0.0.1:8000, with a
+# background worker beside it (it sends the alert emails; the demo prints them here). Ctrl+C
+# stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_common.sh
@@ -8,5 +10,19 @@ ensure_venv ""
 "$VENV/bin/python" manage.py migrate --noinput
 "$VENV/bin/python" manage.py load_demo
 echo
-echo "Open http://127.0.0.1:8000 and log in with one of the accounts above (Ctrl+C stops)."
-exec "$VENV/bin/python" manage.py runserver 127.0.0.1:8000
+port=${PORT:-8000}
+echo "Open http://127.0.0.1:$port and log in with one of the accounts above (Ctrl+C stops)."
+
+# The worker runs the queued background tasks (django-tasks-db: the queue is in the database).
+# Started in the background, it is stopped with the server, whichever way the script ends.
+"$VENV/bin/python" manage.py db_worker --no-reload &
+worker_pid=$!
+stop_worker() {
+  if kill -0 "$worker_pid" 2>/dev/null; then
+    kill -TERM "$worker_pid" 2>/dev/null || true
+    wait "$worker_pid" 2>/dev/null || true
+  fi
+}
+trap stop_worker EXIT
+trap 'exit 130' INT TERM
+"$VENV/bin/python" manage.py runserver "127.0.0.1:$port"

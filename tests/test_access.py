@@ -30,6 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
+from django_tasks_db.models import DBTaskResult
 
 from intercompany.admin_scoping import RELATIONSHIP_ADMINISTRATORS_GROUP
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
@@ -37,6 +38,7 @@ from orders.models import PurchaseOrder, SalesOrder
 from orders.services import create_sales_order
 from tests.conftest import make_customer, make_employee, make_vendor, order_state
 from tests.fixtures_web import make_chain
+from tests.test_background_tasks import append_line
 
 MISSING = 10**9
 
@@ -173,6 +175,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
         AccessAttempt: attempt,
         AccessLog: AccessLog.objects.create(**seen),
         AccessFailureLog: AccessFailureLog.objects.create(**seen),
+        DBTaskResult: DBTaskResult.objects.get(pk=append_line.enqueue(str(MISSING), "x").id),
     }
     clients = {"anonymous": Client()}
     for name, employee in (("olga", olga), ("gina", gina), ("jonas", jonas)):
