@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "intercompany",
     "orders",
+    "webhooks",
 ]
 
 # -- Background tasks (Django's Tasks framework) -------------------------------------------------
@@ -205,6 +206,17 @@ if not DEBUG:
 # proxy rewrites the Host header (comma-separated).
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# -- Change events (webhooks) -------------------------------------------------------------------
+# Seconds. An attempt fails without a 2xx answer within WEBHOOK_TIMEOUT_SECONDS (to connect, and
+# again to read); it is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling up to
+# WEBHOOK_RETRY_MAX_DELAY_SECONDS, for WEBHOOK_RETRY_FOR_SECONDS (a day), then marked failed. An
+# endpoint whose attempts all failed for WEBHOOK_DISABLE_AFTER_SECONDS (3 days) is disabled.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", "7200"))
+WEBHOOK_RETRY_FOR_SECONDS = float(os.environ.get("WEBHOOK_RETRY_FOR_SECONDS", "86400"))
+WEBHOOK_DISABLE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", "259200"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -214,5 +226,6 @@ LOGGING = {
         # Failed logins, lockouts and refused access (intercompany/security.py), at WARNING.
         "intercompany": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "orders": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "webhooks": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     },
 }
