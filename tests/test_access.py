@@ -39,17 +39,19 @@ from orders.services import create_sales_order
 from tests.conftest import make_customer, make_employee, make_vendor, order_state
 from tests.fixtures_web import make_chain
 from tests.test_background_tasks import append_line
+from webhooks.models import Delivery, Event, WebhookEndpoint
 
 MISSING = 10**9
 
 # Text that only USMF's and DEMF's records contain: none of it may reach GBSI's employees.
 FOREIGN_MARKERS = ("USMF-SO-", "USMF-PO-", "DEMF-SO-", "Foreign reference", "FOREIGN-REQ",
-                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber")
+                   "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber",
+                   "usmf-erp.example.com")
 # The login pages are the only ones open to anonymous visitors.
 PUBLIC_PAGES = {"login", "admin:login"}
 # Models whose records belong to companies (scoped in the admin for non-superusers).
 COMPANY_MODELS = {Company, Employee, Customer, Vendor, TradingRelationship, SalesOrder,
-                  PurchaseOrder}
+                  PurchaseOrder, WebhookEndpoint, Delivery}
 
 
 # -- the URL configuration ----------------------------------------------------------------------
@@ -154,7 +156,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
                                     customer_reference="Our own", customer_requisition="GB-REQ")
     gina = make_employee("gina", gbsi, first="Gina", last="Admin", is_staff=True)
     gina.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label__in=["intercompany", "orders"]
+        content_type__app_label__in=["intercompany", "orders", "webhooks"]
     ))
     group = Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP)
     attempt = AccessAttempt.objects.create(
@@ -163,7 +165,14 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
     )
     seen = {"username": "alice", "ip_address": "10.0.0.1", "user_agent": "x", "http_accept": "",
             "path_info": "/accounts/login/"}
+    endpoint = WebhookEndpoint.objects.create(
+        company=usmf, url="https://usmf-erp.example.com/hooks", event_types=["order.created"]
+    )
+    event = Event.objects.create(company=usmf, type="order.created",
+                                 payload={"data": {"order": {"number": chain.original.number}}})
     objects = {
+        WebhookEndpoint: endpoint,
+        Delivery: Delivery.objects.create(event=event, endpoint=endpoint),
         Company: usmf,
         Employee: alice,
         Customer: customer,
@@ -409,6 +418,7 @@ def test_a_forged_post_naming_another_companys_records_changes_nothing(route, vi
         "intercompany_customer": chain.relationship.intercompany_customer.pk,
         "account": "HACKED-1", "code": "HACK",
         "represents_company": usmf.pk,
+        "url": "https://hacked.example.com/", "event_types": ["order.created"],
         "customer_reference": "HACKED", "customer_requisition": "HACKED",
     }
     before = order_state()
