@@ -77,7 +77,11 @@ if _tasks_backend not in TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}."
     )
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default"]}}
+# "webhooks": change-event deliveries, on their own queue so that a worker of their own keeps a
+# slow or failing receiver from delaying anything else (see README, Background workers).
+TASKS = {
+    "default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default", "webhooks"]}
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -48,6 +48,34 @@ def receiver():
 
 
 @pytest.fixture
+def run_worker(monkeypatch):
+    """``run_worker()``: the real worker runs every ready task of every queue (the deliveries'
+    ``webhooks`` queue and the ``default`` one of the notices) in this process, until none is
+    ready. The retries and the lease follow-ups that are not due yet stay queued."""
+    import signal
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django_tasks_db.management.commands import db_worker
+
+    if connection.in_atomic_block:
+        # The worker closes connections as a request does; here it shares the test's
+        # transaction, which must stay open (see tests/fixtures_tasks.py).
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> None:
+        saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        try:
+            call_command("db_worker", batch=True, reload=False, startup_delay=False, interval=0,
+                         verbosity=0, queue_name="*")
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+
+    return run
+
+
+@pytest.fixture
 def quick_retries(settings):
     """Retries at once and short timeouts, so the worker's retries run within the test."""
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
@@ -257,8 +285,8 @@ def test_a_change_and_its_events_commit_together_with_a_task_queued_for_each_del
     assert Delivery.objects.count() == 4  # two orders of USMF changed, two endpoints
     queued = DBTaskResult.objects.count() - tasks_before
     assert queued == 4
-    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) >= {
-        "webhooks.tasks.deliver_webhook"}
+    assert set(DBTaskResult.objects.values_list("task_path", "queue_name")) == {
+        ("webhooks.tasks.deliver_webhook", "webhooks")}
 
 
 # -- delivery to a real receiver ------------------------------------------------------------------

@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from orders import services
 from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain
+from tests.fixtures_tasks import test_database_url
 from tests.webhook_receiver import Receiver
 from webhooks.models import AttemptOutcome, Delivery, DeliveryStatus
 from webhooks.services import create_endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -39,6 +45,38 @@ def subscribed(alice, usmf, demf, external_customer, receiver, admin):
     return chain, endpoint
 
 
+@pytest.fixture
+def webhook_worker(tmp_path):
+    """``webhook_worker(**env)``: a ``manage.py db_worker --queue-name webhooks`` process on the
+    test database, as deployed; killed or stopped by the end of the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(**env) -> subprocess.Popen:
+        log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 - closed below
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
+             "--queue-name", "webhooks", "--interval", "0.05", "-v", "2"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1",
+                 **env},
+        )
+        process.log_file = log
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.log_file.close()
+
+
 def wait_for_status(delivery_query, status, timeout=30) -> Delivery:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,10 +88,10 @@ def wait_for_status(delivery_query, status, timeout=30) -> Delivery:
 
 
 def test_the_worker_retries_after_a_500_and_after_a_timeout(subscribed, alice, receiver,
-                                                            worker_process):
+                                                            webhook_worker):
     chain, endpoint = subscribed
     receiver.script, receiver.slow_seconds = ["error", "slow", "ok"], 3
-    worker_process(WEBHOOK_TIMEOUT_SECONDS="1", WEBHOOK_RETRY_BASE_SECONDS="0.5")
+    webhook_worker(WEBHOOK_TIMEOUT_SECONDS="1", WEBHOOK_RETRY_BASE_SECONDS="0.5")
 
     services.cancel_order(order=chain.original, employee=alice)
 
@@ -73,12 +111,12 @@ def test_the_worker_retries_after_a_500_and_after_a_timeout(subscribed, alice, r
 
 
 def test_a_worker_killed_mid_delivery_leads_to_a_second_delivery_with_the_same_webhook_id(
-    subscribed, alice, receiver, worker_process
+    subscribed, alice, receiver, webhook_worker
 ):
     chain, endpoint = subscribed
     receiver.script = ["hang"]  # the first request never gets an answer
     env = {"WEBHOOK_TIMEOUT_SECONDS": "2", "WEBHOOK_RETRY_BASE_SECONDS": "0.5"}
-    doomed = worker_process(**env)
+    doomed = webhook_worker(**env)
 
     services.cancel_order(order=chain.original, employee=alice)
     (first,) = receiver.wait_for(1, timeout=30)
@@ -88,7 +126,7 @@ def test_a_worker_killed_mid_delivery_leads_to_a_second_delivery_with_the_same_w
     assert delivery.attempt_log.get().outcome == AttemptOutcome.SENDING
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=10)
-    worker_process(**env)
+    webhook_worker(**env)
 
     first, second = receiver.wait_for(2, timeout=40)
     assert first.webhook_id == second.webhook_id == delivery.event.webhook_id

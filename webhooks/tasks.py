@@ -1,9 +1,15 @@
-"""The background task that delivers one event to one endpoint (run by ``manage.py db_worker``)."""
+"""The background tasks of change events (run by ``manage.py db_worker``).
+
+Deliveries run on the ``webhooks`` queue: a worker of their own (``--queue-name webhooks``) keeps a
+slow receiver from delaying the alert emails and other tasks of the ``default`` queue.
+"""
 
 from intercompany.background import task
 
+QUEUE = "webhooks"
 
-@task()
+
+@task(queue_name=QUEUE)
 def deliver_webhook(delivery_id: int) -> None:
     """Attempt the delivery if it is due; a no-op when it was delivered, failed, or is already
     being attempted by another worker (several tasks may be queued for one delivery)."""
