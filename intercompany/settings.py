@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "intercompany",
     "orders",
+    "alerts",
     "webhooks",
 ]
 
@@ -117,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "alerts.context_processors.unread_alerts",
             ],
         },
     },
@@ -185,7 +187,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "orders:sales-order-list"
+# After login, and at "/": the Needs attention page (alerts, orders other companies changed).
+LOGIN_REDIRECT_URL = "alerts:needs-attention"
 
 # Production safety comes from the environment: with DEBUG off, cookies are secure and HTTPS is
 # enforced, so `manage.py check --deploy` is clean.
@@ -205,6 +208,31 @@ if not DEBUG:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+
+# -- Email ------------------------------------------------------------------------------------
+# With EMAIL_HOST set, mail goes through that SMTP server; without it (the demo, a local
+# checkout) it is printed on the console of the worker that sends it.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A stalled SMTP server must not hold a worker: give up the attempt, retry later.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Intercompany <intercompany@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where the links in emails point: the address clerks open the application at.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Alert emails the SMTP server refused or could not take: retried after 1, 2, 4 ... minutes
+# (at most an hour apart), then recorded as failed after the last attempt.
+ALERT_EMAIL_MAX_ATTEMPTS = int(os.environ.get("ALERT_EMAIL_MAX_ATTEMPTS", "6"))
+ALERT_EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_BASE_SECONDS", "60"))
+ALERT_EMAIL_RETRY_MAX_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_MAX_SECONDS", "3600"))
 
 # Origins allowed to POST besides the site itself, e.g. https://intercompany.example.com when a
 # proxy rewrites the Host header (comma-separated).
@@ -230,6 +258,8 @@ LOGGING = {
         # Failed logins, lockouts and refused access (intercompany/security.py), at WARNING.
         "intercompany": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "orders": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        # Alert emails retried (WARNING) or given up (ERROR).
+        "alerts": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         "webhooks": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     },
 }

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from intercompany.preferences import preferences
 
@@ -14,6 +13,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("preferences/", preferences, name="preferences"),
-    path("", RedirectView.as_view(pattern_name="orders:sales-order-list", permanent=False)),
+    path("", include("alerts.urls")),
     path("", include("orders.urls")),
 ]

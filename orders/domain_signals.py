@@ -13,6 +13,9 @@ A receiver that talks to the outside (mail, HTTP) must wait with ``transaction.o
 - ``overwrites_recorded``: sender=``orders.models.OverwriteRecord``; ``records`` (the saved
   cross-company overwrite rows of one save, with their primary keys).
 - ``order_cancelled``: sender=the order's model; ``order``, ``employee``.
+- ``order_history_viewed``: sender=the order's model; ``order``, ``employee``: an employee
+  opened the History tab of an order (alerts about that order are then read). Sent by the view,
+  outside any change.
 """
 
 from django.dispatch import Signal
@@ -21,3 +24,4 @@ order_created = Signal()
 customer_information_changed = Signal()
 overwrites_recorded = Signal()
 order_cancelled = Signal()
+order_history_viewed = Signal()

@@ -257,6 +257,12 @@ class HistoryLine:
     how: str  # e.g. "copied from intercompany sales order" (the number follows)
     source_number: str
     source_url: str  # where the employee may open the source order, or ""
+    anchor: str = ""  # the line's id in the page, e.g. "change-812-customer_requisition"
+
+
+def history_anchor(history_id: int, field: str = "") -> str:
+    """The id of a History tab line: alerts link to it (``history/#change-812-...``)."""
+    return f"change-{history_id}-{field}" if field else f"change-{history_id}"
 
 
 def history_lines(*, order: Order, company_ids: set[int], url_of) -> list[HistoryLine]:
@@ -305,6 +311,7 @@ def history_lines(*, order: Order, company_ids: set[int], url_of) -> list[Histor
                         f"{change.old} set by {change.overwrote}"
                         if change and change.overwrote else ""
                     ),
+                    anchor=history_anchor(entry.history_id, change.field if change else ""),
                     **common,
                 )
             )

@@ -23,6 +23,7 @@ from intercompany.exceptions import IntercompanyError
 from intercompany.models import Company
 from orders import selectors
 from orders.context import clerk_view, employee_company_ids, set_current_company
+from orders.domain_signals import order_history_viewed
 from orders.exceptions import StaleOrderError
 from orders.forms import (
     CompanySwitchForm,
@@ -229,6 +230,7 @@ def order_detail(request, order_type: str, pk: int):
 @require_GET
 def order_history_tab(request, order_type: str, pk: int):
     order = _get_order_or_404(request, order_type, pk)
+    order_history_viewed.send(sender=type(order), order=order, employee=request.user)
     lines = selectors.history_lines(
         order=order, company_ids=employee_company_ids(request), url_of=order_url
     )

@@ -15,7 +15,7 @@ from django.db import connection
 from intercompany.models import Company, Customer, Employee, Vendor
 from intercompany.services import create_trading_relationship
 
-pytest_plugins = ["tests.fixtures_web", "tests.fixtures_tasks"]
+pytest_plugins = ["tests.fixtures_web", "tests.fixtures_tasks", "tests.fixtures_mail"]
 
 _counter = itertools.count(1)
 

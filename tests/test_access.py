@@ -30,11 +30,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from alerts.models import Alert
 from intercompany.admin_scoping import RELATIONSHIP_ADMINISTRATORS_GROUP
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
-from orders.models import PurchaseOrder, SalesOrder
+from orders.models import OverwriteRecord, PurchaseOrder, SalesOrder
 from orders.services import create_sales_order
 from tests.conftest import make_customer, make_employee, make_vendor, order_state
 from tests.fixtures_web import make_chain
@@ -51,7 +53,9 @@ FOREIGN_MARKERS = ("USMF-SO-", "USMF-PO-", "DEMF-SO-", "Foreign reference", "FOR
 PUBLIC_PAGES = {"login", "admin:login"}
 # Models whose records belong to companies (scoped in the admin for non-superusers).
 COMPANY_MODELS = {Company, Employee, Customer, Vendor, TradingRelationship, SalesOrder,
-                  PurchaseOrder, WebhookEndpoint, Delivery}
+                  PurchaseOrder, Alert, WebhookEndpoint, Delivery}
+# The clerk screens' namespaces: another company's record answers 404 (405 for the wrong method).
+CLERK_NAMESPACES = {"orders", "alerts"}
 
 
 # -- the URL configuration ----------------------------------------------------------------------
@@ -185,6 +189,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
         AccessLog: AccessLog.objects.create(**seen),
         AccessFailureLog: AccessFailureLog.objects.create(**seen),
         DBTaskResult: DBTaskResult.objects.get(pk=append_line.enqueue(str(MISSING), "x").id),
+        Alert: make_alert(chain, alice, jonas),
     }
     clients = {"anonymous": Client()}
     for name, employee in (("olga", olga), ("gina", gina), ("jonas", jonas)):
@@ -193,8 +198,26 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
     return World(chain, objects, gbsi_order, clients)
 
 
+def make_alert(chain, alice: Employee, jonas: Employee) -> Alert:
+    """Alice's alert: Jonas (DEMF) overwrote her customer requisition on USMF's order."""
+    order = chain.original
+    record = OverwriteRecord.objects.create(
+        order_type="sales", order_id=order.pk, order_number=order.number,
+        order_company_id=order.company_id, field="customer_requisition",
+        old_value="FOREIGN-REQ-0", old_set_by=alice, old_set_for_id=order.company_id,
+        new_value="FOREIGN-REQ-1", new_set_by=jonas, new_set_for=jonas.companies.get(),
+        at=timezone.now(), kind="edited", history_id=order.history.first().history_id,
+    )
+    return Alert.objects.create(
+        recipient=alice, overwrite=record, order_company_id=order.company_id, reason="own",
+        created_at=record.at, email="digest",
+    )
+
+
 def object_for(route: Route, world: World):
     """The other company's record a route with parameters is about."""
+    if route.namespace == "alerts":
+        return world.objects[Alert]
     if route.namespace == "orders":
         kind = dict(route.default_kwargs).get("order_type") or route.name.split("-order")[0]
         return world.chain.original if kind == "sales" else world.chain.purchase
@@ -334,15 +357,15 @@ def test_another_companys_record_answers_exactly_like_a_missing_one(route, visit
         data = forged_post(obj)
         got = final(client, answer(client, method, foreign, data))
         assert not has_foreign_markers(got), (method, foreign, has_foreign_markers(got))
-        if route.namespace == "orders" or type(obj) in COMPANY_MODELS:
+        if route.namespace in CLERK_NAMESPACES or type(obj) in COMPANY_MODELS:
             expected = final(client, answer(client, method, missing, data))
             assert got.status_code == expected.status_code, (method, foreign)
             if method == "GET" and got.status_code != 302:
                 assert page_text(got) == page_text(expected), (method, foreign)
-        if route.namespace == "orders":
+        if route.namespace in CLERK_NAMESPACES:
             # The clerk screens: 404; 405 for a page that only shows (POST) or only acts (GET).
             assert got.status_code in (404, 405), (method, foreign, got.status_code)
-            if method == "GET":
+            if method == "GET" and route.namespace == "orders":  # alerts' actions are POST only
                 assert got.status_code == 404
         elif route.is_admin and visitor == "olga":
             assert is_login_redirect(got), (method, foreign)  # the admin is for staff only

@@ -147,3 +147,14 @@ def test_load_demo_reuses_existing_companies_accounts_and_employees(
     assert authenticate(request, username="alice", password="correct-horse-battery") is not None
     assert authenticate(request, username="alice", password="demo-alice-2026") is None
     assert "alice exists with another password" in output
+
+
+def test_the_demo_leaves_unread_alerts_for_every_demo_clerk():
+    from alerts.selectors import unread_alert_count
+
+    load_demo()
+
+    for username in ("alice", "jonas", "priya", "sam"):
+        employee = Employee.objects.get(username=username)
+        assert unread_alert_count(employee) >= 1, username
+        assert employee.email  # so that the demo worker prints their alert emails

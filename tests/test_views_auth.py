@@ -50,11 +50,11 @@ def test_a_post_without_login_changes_nothing_and_asks_to_log_in(client, chain):
 
 
 @pytest.mark.django_db
-def test_home_redirects_to_the_sales_order_list(alice_client):
+def test_home_is_the_needs_attention_page(alice_client):
     response = alice_client.get("/")
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("orders:sales-order-list")
+    assert response.status_code == 200
+    assert "Needs attention" in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -70,14 +70,14 @@ def test_login_page_has_labelled_fields_and_loads_nothing_from_outside(client):
 
 
 @pytest.mark.django_db
-def test_logging_in_lands_on_the_sales_orders_of_the_clerks_company(client, alice):
+def test_logging_in_lands_on_needs_attention_for_the_clerks_company(client, alice):
     response = client.post(
         reverse("login"),
         {"username": "alice", "password": "correct-horse-battery"},
         follow=True,
     )
 
-    assert response.redirect_chain[-1][0] == reverse("orders:sales-order-list")
+    assert response.redirect_chain[-1][0] == reverse("alerts:needs-attention")
     assert "Alice Martin" in response.content.decode()
     assert "USMF Contoso Entertainment USA" in response.content.decode()
 

@@ -233,6 +233,8 @@ class Command(BaseCommand):
             if employee is None:
                 employee = Employee(
                     username=spec.username,
+                    # Alert emails go here (the demo prints them on the worker's console).
+                    email=f"{spec.username}@contoso.example",
                     first_name=spec.first_name,
                     last_name=spec.last_name,
                     is_staff=spec.is_superuser,
@@ -428,7 +430,7 @@ class Command(BaseCommand):
             e["sam"], c["USMF"], self.ic_vendor("USMF", "DEMF"), "Consoles for the Dallas warehouse"
         )
         at(10, "09:35")
-        sales(
+        replacement = sales(
             e["jonas"], c["DEMF"], self.ic_customer("USMF", "DEMF"), "Replacement parts for USMF",
             "USMF-REQ-2026-118",
         )
@@ -464,6 +466,13 @@ class Command(BaseCommand):
 
         at(3, "11:30")
         sales(e["jonas"], c["DEMF"], cust["DE-003"], "Rhein Medien Q3", "RM-2211")
+        at(2, "09:25")
+        # Alice corrects the requisition Jonas typed on USMF's purchase order; every switch is
+        # on, so it replaces his value on DEMF's sales order too: Jonas has an alert.
+        edit(
+            replacement.intercompany_purchase_order, e["alice"],
+            customer_requisition="USMF-REQ-2026-118-B",
+        )
         at(2, "10:40")
         sales(e["priya"], c["GBSI"], cust["GB-002"], "Wingtip store openings", "WR-60017")
         at(2, "16:55")
