@@ -269,7 +269,8 @@ def notify_endpoint_disabled(endpoint_id: int) -> int:
                        endpoint.pk, endpoint.company.code)
         return 0
     failed = endpoint.deliveries.filter(status=DeliveryStatus.FAILED).count()
-    path = reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
+    path = settings.SITE_URL.rstrip("/") + reverse(
+        "admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
     subject = _("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url}
     body = _(
         "The webhook endpoint %(url)s of %(company)s kept failing and was disabled.\n\n"
