@@ -135,10 +135,11 @@ def _claim(delivery_id: int) -> tuple[Delivery, DeliveryAttempt] | None:
         if delivery is None:
             return None
         # An attempt still "sending" was cut off: its worker died (we hold the lease now).
-        delivery.attempt_log.filter(outcome=AttemptOutcome.SENDING).update(
-            outcome=AttemptOutcome.INTERRUPTED,
-            error=_("The worker stopped during the attempt; sent again."),
-        )
+        if delivery.attempts:
+            delivery.attempt_log.filter(outcome=AttemptOutcome.SENDING).update(
+                outcome=AttemptOutcome.INTERRUPTED,
+                error=_("The worker stopped during the attempt; sent again."),
+            )
         if not delivery.endpoint.enabled:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
@@ -181,8 +182,10 @@ def attempt_delivery(delivery_id: int) -> Delivery | None:
 def _record(delivery_id: int, attempt_id: int, response: Response) -> Delivery:
     now = timezone.now()
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("endpoint").get(
-            pk=delivery_id)
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
+            .get(pk=delivery_id)
+        )
         attempt = DeliveryAttempt.objects.get(pk=attempt_id)
         attempt.duration_ms = response.duration_ms
         attempt.response_code = response.code
@@ -202,7 +205,9 @@ def _record(delivery_id: int, attempt_id: int, response: Response) -> Delivery:
             delivery.status = DeliveryStatus.DELIVERED
             delivery.delivered_at = now
             delivery.next_attempt_at = None
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+            if delivery.endpoint.failing_since is not None:
+                WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
+                    failing_since=None)
         elif now >= delivery.retry_until:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
