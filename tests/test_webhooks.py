@@ -8,6 +8,7 @@ The worker-process tests (SIGKILL mid-delivery) are in tests/test_webhooks_worke
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import timedelta
@@ -553,6 +554,22 @@ def test_an_administrator_registers_an_endpoint_in_the_admin(usmf, demf, usmf_ad
     assert endpoint.secret in change.content.decode()
 
 
+def test_an_endpoint_registered_disabled_receives_nothing_until_enabled(
+    usmf, usmf_admin, login_client, alice, external_customer
+):
+    client = login_client(usmf_admin)
+    client.post(reverse("admin:webhooks_webhookendpoint_add"),
+                {"company": usmf.pk, "url": "https://erp.usmf.example.com/ic",
+                 "event_types": ["order.created"]})
+    endpoint = WebhookEndpoint.objects.get()
+    services.create_sales_order(employee=alice, company=usmf, customer=external_customer)
+
+    assert not endpoint.enabled and not endpoint.deliveries.exists()
+    update_endpoint(endpoint=endpoint, employee=usmf_admin, enabled=True)
+    services.create_sales_order(employee=alice, company=usmf, customer=external_customer)
+    assert endpoint.deliveries.count() == 1
+
+
 def test_the_admin_refuses_a_bad_url_and_no_events(usmf, usmf_admin, login_client):
     client = login_client(usmf_admin)
     response = client.post(reverse("admin:webhooks_webhookendpoint_add"),
@@ -637,3 +654,19 @@ def test_another_companys_endpoint_and_deliveries_answer_404(
     endpoint.refresh_from_db()
     assert endpoint.secret == WebhookEndpoint.objects.get(pk=endpoint.pk).secret
     assert delivery.attempts == Delivery.objects.get(pk=delivery.pk).attempts == 0
+
+
+def test_old_finished_events_are_pruned_and_pending_ones_kept(chain, alice, usmf):
+    from django.core.management import call_command
+
+    endpoint = endpoint_for(usmf, "https://x.example.com/h", events=["order.cancelled"])
+    services.cancel_order(order=chain.original, employee=alice)
+    services.cancel_order(order=chain.purchase, employee=alice)
+    finished, waiting = endpoint.deliveries.order_by("pk")
+    Delivery.objects.filter(pk=finished.pk).update(status=DeliveryStatus.DELIVERED)
+    Event.objects.update(created_at=timezone.now() - timedelta(days=31))
+
+    call_command("prune_webhook_events", "--min-age-days", "30", stdout=io.StringIO())
+
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert Event.objects.count() == 1

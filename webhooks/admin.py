@@ -119,9 +119,12 @@ class WebhookEndpointAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             if change:
                 saved = services.update_endpoint(endpoint=obj, employee=request.user, **data)
             else:
-                data.pop("enabled", None)
+                enabled = data.pop("enabled", True)
                 saved = services.create_endpoint(employee=request.user,
                                                  company=form.cleaned_data["company"], **data)
+                if not enabled:
+                    saved = services.update_endpoint(endpoint=saved, employee=request.user,
+                                                     enabled=False)
         except NotAllowedError as error:
             raise PermissionDenied(str(error)) from None
         obj.pk = saved.pk

@@ -179,14 +179,16 @@ def attempt_delivery(delivery_id: int) -> Delivery | None:
     return _record(delivery.pk, attempt.pk, response)
 
 
-def _record(delivery_id: int, attempt_id: int, response: Response) -> Delivery:
+def _record(delivery_id: int, attempt_id: int, response: Response) -> Delivery | None:
     now = timezone.now()
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",)).select_related("endpoint")
-            .get(pk=delivery_id)
+            .filter(pk=delivery_id).first()
         )
-        attempt = DeliveryAttempt.objects.get(pk=attempt_id)
+        attempt = DeliveryAttempt.objects.filter(pk=attempt_id).first()
+        if delivery is None or attempt is None:
+            return None  # the endpoint was deleted during the attempt
         attempt.duration_ms = response.duration_ms
         attempt.response_code = response.code
         attempt.response_body = response.body
