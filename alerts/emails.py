@@ -31,9 +31,11 @@ def delivery_lines(delivery: EmailDelivery) -> list[AlertLine]:
 
 def subject_for(delivery: EmailDelivery, lines: list[AlertLine]) -> str:
     if delivery.kind == DeliveryKind.DIGEST:
-        return _("Intercompany: %(count)s overwrite(s) on %(day)s") % {
-            "count": len(lines), "day": format_datetime(delivery.digest_date, "j M Y"),
-        }
+        return ngettext(
+            "Intercompany: %(count)s overwrite on %(day)s",
+            "Intercompany: %(count)s overwrites on %(day)s",
+            len(lines),
+        ) % {"count": len(lines), "day": format_datetime(delivery.digest_date, "j M Y")}
     overwriters = {(line.new_set_by, line.new_set_for) for line in lines}
     if len(overwriters) == 1:
         (who, company), = overwriters

@@ -18,6 +18,9 @@ that runs tasks elsewhere or at once (``TASKS_BACKEND=immediate``), queuing wait
 instead. Either way nothing a task does (mail, HTTP) happens before the change is committed.
 
 Task arguments must be JSON (ids, strings), never model instances: the row outlives the request.
+A task on a queue of its own (``@task(queue_name="webhooks")``) needs that name in
+``settings.TASKS["default"]["QUEUES"]``; the documented workers run every queue (``--queue-name
+'*'``).
 """
 
 from __future__ import annotations

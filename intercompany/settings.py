@@ -211,19 +211,40 @@ if not DEBUG:
 
 # -- Email ------------------------------------------------------------------------------------
 # With EMAIL_HOST set, mail goes through that SMTP server; without it (the demo, a local
-# checkout) it is printed on the console of the worker that sends it.
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+# checkout) it is printed on the console of the worker that sends it. A stalled SMTP server must
+# not hold a worker: EMAIL_TIMEOUT gives up the attempt, and the alert email is retried later.
+_smtp_port = int(os.environ.get("EMAIL_PORT", "587"))
+MAIL_OPTIONS = {
+    "host": os.environ.get("EMAIL_HOST", ""),
+    "port": _smtp_port,
+    "username": os.environ.get("EMAIL_HOST_USER", ""),
+    "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", _smtp_port == 587),
+    "use_ssl": env_bool("EMAIL_USE_SSL", _smtp_port == 465),
+    "timeout": int(os.environ.get("EMAIL_TIMEOUT", "20")),
+}
+_mail_backend = (
+    "django.core.mail.backends.smtp.EmailBackend" if MAIL_OPTIONS["host"]
+    else "django.core.mail.backends.console.EmailBackend"
+)
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures mail as MAILERS (the EMAIL_* settings are deprecated there).
+    MAILERS = {
+        "default": {
+            "BACKEND": _mail_backend,
+            "OPTIONS": MAIL_OPTIONS if MAIL_OPTIONS["host"] else {},
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-# A stalled SMTP server must not hold a worker: give up the attempt, retry later.
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+    EMAIL_BACKEND = _mail_backend
+    if MAIL_OPTIONS["host"]:
+        EMAIL_HOST = MAIL_OPTIONS["host"]
+        EMAIL_PORT = MAIL_OPTIONS["port"]
+        EMAIL_HOST_USER = MAIL_OPTIONS["username"]
+        EMAIL_HOST_PASSWORD = MAIL_OPTIONS["password"]
+        EMAIL_USE_TLS = MAIL_OPTIONS["use_tls"]
+        EMAIL_USE_SSL = MAIL_OPTIONS["use_ssl"]
+    EMAIL_TIMEOUT = MAIL_OPTIONS["timeout"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Intercompany <intercompany@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where the links in emails point: the address clerks open the application at.

@@ -4,7 +4,9 @@ Every save of an order leaves a django-simple-history row with the acting employ
 they acted for, the kind (created / edited / synced) and, for a copy, the order it came from.
 Each row also holds ``customer_*_set_by`` / ``customer_*_set_for``: whose value the field held
 at that moment. A **cross-company overwrite** is a row in which a field's non-empty value is
-replaced by a value set for another company than the one that set the value before.
+replaced by a value set for another company than the one that set the value before
+(``OverwriteRecord.is_overwrite``). The sync stores each one as an ``OverwriteRecord`` when it
+happens; everything here that shows overwrites reads those records.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from intercompany.history import ChangeKind
 from intercompany.models import Company, Employee
-from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OrderType, PurchaseOrder, SalesOrder
+from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OverwriteRecord
 
 FIELD_LABELS = {
     "customer_reference": "Customer reference",
@@ -114,6 +116,7 @@ class Overwrite:
     kind: str
     source_number: str
     source_role: str
+    record_id: int | None = None  # the OverwriteRecord's id: with ``at``, a key to page by
 
     @property
     def label(self) -> str:
@@ -123,6 +126,27 @@ class Overwrite:
     def how(self) -> str:
         return " ".join(
             part for part in how_it_came(self.kind, self.source_role, self.source_number) if part
+        )
+
+    @classmethod
+    def from_record(cls, record: OverwriteRecord) -> Overwrite:
+        """The overwrite as shown, from its record (with ``overwrite_records``' related rows)."""
+        return cls(
+            history_id=record.history_id,
+            at=record.at,
+            order_type=record.order_type,
+            order_id=record.order_id,
+            order_number=record.order_number,
+            order_company_code=record.order_company.code,
+            field=record.field,
+            old_value=record.old_value,
+            old_setter=_related_setter(record, "old"),
+            new_value=record.new_value,
+            new_setter=_related_setter(record, "new"),
+            kind=record.kind,
+            source_number=record.source_number,
+            source_role=record.source_role,
+            record_id=record.pk,
         )
 
     def describe(self) -> str:
@@ -159,26 +183,43 @@ class _Names:
         )
 
 
+def _employee_name(employee_id, employee) -> str:
+    if employee is not None:
+        return employee.display_name
+    return "system" if employee_id is None else "former employee"
+
+
+def _related_setter(record: OverwriteRecord, side: str) -> Setter:
+    """Whose value one side of a record is, from the employee and company selected with it."""
+    employee_id = getattr(record, f"{side}_set_by_id")
+    company = getattr(record, f"{side}_set_for")
+    return Setter(
+        employee_id,
+        _employee_name(employee_id, getattr(record, f"{side}_set_by")),
+        company.pk,
+        company.code,
+    )
+
+
 def _history_rows(order: Order):
     return list(order.history.order_by("history_date", "history_id"))
 
 
-def _overwritten(previous, row, field) -> tuple[int | None, int | None] | None:
-    """(employee_id, company_id) whose value of ``field`` ``row`` replaced, if another company's."""
-    if previous is None:
-        return None
-    old, new = getattr(previous, field), getattr(row, field)
-    old_for = getattr(previous, f"{field}_set_for_id")
-    new_for = getattr(row, f"{field}_set_for_id")
-    if old == new or old == "" or old_for is None or new_for is None or old_for == new_for:
-        return None
-    return getattr(previous, f"{field}_set_by_id"), old_for
+def _overwrite_marks(order: Order) -> dict[tuple[int, str], tuple[int | None, int]]:
+    """{(history id, field): (employee id, company id) whose value it overwrote}, from the
+    overwrite records of ``order`` (one indexed query)."""
+    records = OverwriteRecord.objects.filter(
+        order_type=order.order_type, order_id=order.pk
+    ).values_list("history_id", "field", "old_set_by_id", "old_set_for_id")
+    return {(history_id, name): (by, for_) for history_id, name, by, for_ in records}
 
 
 def order_history(*, order: Order) -> list[HistoryEntry]:
     """Every change of ``order``, newest first, with per-field old → new values."""
     rows = _history_rows(order)
-    ids_e, ids_c = set(), set()
+    marks = _overwrite_marks(order)
+    ids_e = {by for by, _ in marks.values()}
+    ids_c = {for_ for _, for_ in marks.values()}
     for row in rows:
         ids_e.add(row.history_user_id)
         ids_c.add(row.history_company_id)
@@ -198,10 +239,9 @@ def order_history(*, order: Order) -> list[HistoryEntry]:
             if old == new:
                 continue
             overwrote = None
-            if field in CUSTOMER_INFORMATION_FIELDS:
-                replaced = _overwritten(previous, row, field)
-                if replaced is not None:
-                    overwrote = names.setter(*replaced)
+            replaced = marks.get((row.history_id, field))
+            if replaced is not None:
+                overwrote = names.setter(*replaced)
             changes.append(FieldChange(field, old, new, overwrote))
         entries.append(
             HistoryEntry(
@@ -227,16 +267,21 @@ def customer_information_timeline(*, order: Order, field: str) -> list[TimelineE
     if field not in CUSTOMER_INFORMATION_FIELDS:
         raise ValueError(f"{field} is not a customer-information field")
     rows = _history_rows(order)
+    marks = {
+        history_id: setter
+        for (history_id, name), setter in _overwrite_marks(order).items()
+        if name == field
+    }
     names = _Names(
-        [getattr(r, f"{field}_set_by_id") for r in rows],
-        [getattr(r, f"{field}_set_for_id") for r in rows],
+        [getattr(r, f"{field}_set_by_id") for r in rows] + [by for by, _ in marks.values()],
+        [getattr(r, f"{field}_set_for_id") for r in rows] + [for_ for _, for_ in marks.values()],
     )
     timeline = []
     previous = None
     for row in rows:
         value = getattr(row, field)
         if previous is None or getattr(previous, field) != value:
-            replaced = _overwritten(previous, row, field)
+            replaced = marks.get(row.history_id)
             timeline.append(
                 TimelineEntry(
                     at=row.history_date,
@@ -254,44 +299,40 @@ def customer_information_timeline(*, order: Order, field: str) -> list[TimelineE
     return timeline
 
 
-def _overwrite_sql(model, field: str, *, company_id, since, until, other_company_id):
-    """SQL selecting (history_id, old value, old setter) of the overwrites of ``field`` in the
-    history table of ``model``. LAG over each order's rows finds the value each row replaced;
-    the date and company filters apply outside, so the previous row is never filtered away."""
-    table = connection.ops.quote_name(model.history.model._meta.db_table)
-    inner_where, params = "", []
-    if company_id is not None:
-        inner_where = "WHERE h.company_id = %s"
-        params.append(company_id)
-    outer = [
-        "t.old_value IS NOT NULL", "t.old_value <> ''", "t.new_value <> t.old_value",
-        "t.new_for IS NOT NULL", "t.old_for IS NOT NULL", "t.new_for <> t.old_for",
-    ]
-    if since is not None:
-        outer.append("t.history_date >= %s")
-        params.append(connection.ops.adapt_datetimefield_value(since))
-    if until is not None:
-        outer.append("t.history_date < %s")
-        params.append(connection.ops.adapt_datetimefield_value(until))
-    if other_company_id is not None:
-        outer.append("(t.new_for = %s OR t.old_for = %s)")
-        params += [other_company_id, other_company_id]
-    sql = f"""
-        SELECT '{model.order_type}' AS order_type, '{field}' AS field, t.history_id,
-               t.history_date, t.old_value, t.old_by, t.old_for
-        FROM (
-            SELECT h.history_id, h.history_date,
-                   h.{field} AS new_value, h.{field}_set_for_id AS new_for,
-                   LAG(h.{field}) OVER w AS old_value,
-                   LAG(h.{field}_set_by_id) OVER w AS old_by,
-                   LAG(h.{field}_set_for_id) OVER w AS old_for
-            FROM {table} h
-            {inner_where}
-            WINDOW w AS (PARTITION BY h.id ORDER BY h.history_date, h.history_id)
-        ) t
-        WHERE {" AND ".join(outer)}
+_RECORD_RELATED = ("order_company", "old_set_by", "old_set_for", "new_set_by", "new_set_for")
+
+
+def overwrite_records(
+    *,
+    company: Company | None = None,
+    other_company: Company | None = None,
+    field: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[OverwriteRecord]:
+    """The recorded cross-company overwrites, newest first (``-at``, ``-id``), lazily.
+
+    ``company``: only on the orders of this company. ``other_company``: only where this company
+    set the replaced value or the new one. ``field``: one customer-information field.
+    ``since`` (inclusive) / ``until`` (exclusive): when the overwrite happened. Every filter is
+    served by an index of ``OverwriteRecord`` together with the order; the orders' company and
+    both setters come in the same query. Slice it, page it by (at, id), or stream it with
+    ``.iterator()``; ``Overwrite.from_record`` gives each row its words.
     """
-    return sql, params
+    if field is not None and field not in CUSTOMER_INFORMATION_FIELDS:
+        raise ValueError(f"{field} is not a customer-information field")
+    records = OverwriteRecord.objects.select_related(*_RECORD_RELATED)
+    if company is not None:
+        records = records.filter(order_company=company)
+    if other_company is not None:
+        records = records.filter(Q(old_set_for=other_company) | Q(new_set_for=other_company))
+    if field is not None:
+        records = records.filter(field=field)
+    if since is not None:
+        records = records.filter(at__gte=since)
+    if until is not None:
+        records = records.filter(at__lt=until)
+    return records.order_by("-at", "-id")
 
 
 def cross_company_overwrites(
@@ -303,75 +344,11 @@ def cross_company_overwrites(
     until: datetime | None = None,
     limit: int | None = None,
 ) -> list[Overwrite]:
-    """Cross-company overwrites across all orders, newest first.
-
-    ``company``: only on the orders of this company. ``other_company``: only where this company
-    set the replaced value or the new one. ``field``: one customer-information field.
-    ``since`` (inclusive) / ``until`` (exclusive): when the overwrite happened.
-    """
-    fields = [field] if field else list(CUSTOMER_INFORMATION_FIELDS)
-    if field is not None and field not in CUSTOMER_INFORMATION_FIELDS:
-        raise ValueError(f"{field} is not a customer-information field")
-    parts, params = [], []
-    for model in (SalesOrder, PurchaseOrder):
-        for name in fields:
-            sql, part_params = _overwrite_sql(
-                model,
-                name,
-                company_id=getattr(company, "pk", None),
-                since=since,
-                until=until,
-                other_company_id=getattr(other_company, "pk", None),
-            )
-            parts.append(sql)
-            params += part_params
-    query = " UNION ALL ".join(f"SELECT * FROM ({part}) p{i}" for i, part in enumerate(parts))
-    query = f"SELECT * FROM ({query}) u ORDER BY history_date DESC, history_id DESC"
-    if limit is not None:
-        query += " LIMIT %s"
-        params.append(int(limit))
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        found = cursor.fetchall()
-
-    by_type: dict[str, set[int]] = {OrderType.SALES: set(), OrderType.PURCHASE: set()}
-    for order_type, _field, history_id, *_ in found:
-        by_type[order_type].add(history_id)
-    rows = {}
-    for model in (SalesOrder, PurchaseOrder):
-        for row in model.history.filter(history_id__in=by_type[model.order_type]).select_related(
-            "company"
-        ):
-            rows[(model.order_type, row.history_id)] = row
-    names = _Names(
-        [r.history_user_id for r in rows.values()]
-        + [getattr(r, f"{f}_set_by_id") for r in rows.values() for f in fields]
-        + [item[5] for item in found],
-        [r.history_company_id for r in rows.values()]
-        + [getattr(r, f"{f}_set_for_id") for r in rows.values() for f in fields]
-        + [item[6] for item in found],
+    """Cross-company overwrites across all orders, newest first (see ``overwrite_records`` for
+    the filters), at most ``limit``."""
+    records = overwrite_records(
+        company=company, other_company=other_company, field=field, since=since, until=until
     )
-    overwrites = []
-    for order_type, name, history_id, _date, old_value, old_by, old_for in found:
-        row = rows[(order_type, history_id)]
-        overwrites.append(
-            Overwrite(
-                history_id=history_id,
-                at=row.history_date,
-                order_type=order_type,
-                order_id=row.id,
-                order_number=row.number,
-                order_company_code=row.company.code,
-                field=name,
-                old_value=old_value,
-                old_setter=names.setter(old_by, old_for),
-                new_value=getattr(row, name),
-                new_setter=names.setter(
-                    getattr(row, f"{name}_set_by_id"), getattr(row, f"{name}_set_for_id")
-                ),
-                kind=row.history_kind,
-                source_number=row.history_source_number,
-                source_role=row.history_source_role,
-            )
-        )
-    return overwrites
+    if limit is not None:
+        records = records[: int(limit)]
+    return [Overwrite.from_record(record) for record in records]

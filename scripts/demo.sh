@@ -15,7 +15,7 @@ echo "Open http://127.0.0.1:$port and log in with one of the accounts above (Ctr
 
 # The worker runs the queued background tasks (django-tasks-db: the queue is in the database).
 # Started in the background, it is stopped with the server, whichever way the script ends.
-"$VENV/bin/python" manage.py db_worker --no-reload &
+"$VENV/bin/python" manage.py db_worker --no-reload --queue-name '*' --exclude-queues webhooks &
 worker_pid=$!
 # A second worker for the change events (webhooks): a slow receiver never delays the mail.
 "$VENV/bin/python" manage.py db_worker --no-reload --queue-name webhooks &

@@ -93,11 +93,17 @@ def mail_through(settings):
     """``mail_through(server)``: this process sends mail to ``server`` over SMTP."""
 
     def configure(server: SmtpServer) -> None:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = server.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_TIMEOUT = 10
+        options = {"host": "127.0.0.1", "port": server.port, "username": "", "password": "",
+                   "use_tls": False, "use_ssl": False, "timeout": 10}
+        if hasattr(settings, "MAILERS"):  # Django 6.1+
+            settings.MAILERS = {"default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options,
+            }}
+        else:
+            settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+            settings.EMAIL_HOST, settings.EMAIL_PORT = options["host"], options["port"]
+            settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+            settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+            settings.EMAIL_TIMEOUT = options["timeout"]
 
     return configure

@@ -152,7 +152,9 @@ def test_the_daily_digest_groups_the_days_overwrites_in_one_message_per_recipien
     assert sorted(m["To"] for m in messages) == ["alice@example.test", "lead@example.test"]
     to_alice = next(m for m in messages if m["To"] == "alice@example.test")
     body = SmtpServer_text(to_alice)
-    assert "4 overwrite(s)" in to_alice["Subject"]
+    assert to_alice["Subject"] == (
+        f"Intercompany: 4 overwrites on {timezone.localdate():%-d %b %Y}"
+    )
     assert body.count("\n- ") == 4
     assert "PO-7781 -> PO-7790" in body and "Fabrikam spring -> Jonas ref" in body
     to_lead = next(m for m in messages if m["To"] == "lead@example.test")

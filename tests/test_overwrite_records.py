@@ -237,3 +237,78 @@ def test_records_equal_the_overwrites_the_history_shows_on_a_varied_history(
     assert {row[3] for row in expected} == {"customer_reference", "customer_requisition"}
     assert len(expected) > 40
     assert recorded == expected
+
+
+def test_the_data_migration_creates_the_records_of_the_history_already_there(
+    usmf, demf, gbsi, alice, jonas, olga, admin
+):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    build_varied_history(
+        usmf=usmf, demf=demf, gbsi=gbsi, alice=alice, jonas=jonas, olga=olga, admin=admin
+    )
+    recorded_live = sorted(
+        OverwriteRecord.objects.values_list(
+            "order_type", "order_id", "history_id", "field", "old_value", "old_set_by_id",
+            "old_set_for_id", "new_value", "new_set_by_id", "new_set_for_id", "at", "kind",
+            "source_type", "source_id", "source_number", "source_role", "order_number",
+            "order_company_id",
+        )
+    )
+    OverwriteRecord.objects.all().delete()  # as before the records existed
+    migration = importlib.import_module("orders.migrations.0003_issue8_records_backfill_overwrites")
+    # The migration only needs the editor's connection (SQLite's editor refuses to open inside
+    # the test's transaction).
+    migration.backfill_overwrite_records(apps, SimpleNamespace(connection=connection))
+
+    backfilled = sorted(
+        OverwriteRecord.objects.values_list(
+            "order_type", "order_id", "history_id", "field", "old_value", "old_set_by_id",
+            "old_set_for_id", "new_value", "new_set_by_id", "new_set_for_id", "at", "kind",
+            "source_type", "source_id", "source_number", "source_role", "order_number",
+            "order_company_id",
+        )
+    )
+    assert backfilled == recorded_live == reconstructed_overwrites()
+    assert len(backfilled) > 40
+
+
+def test_overwrite_records_reads_the_page_in_one_query_newest_first_with_its_filters(
+    chain, alice, jonas, usmf, demf, gbsi, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    from orders.history import Overwrite, overwrite_records
+
+    update_customer_information(order=chain.mirror, employee=jonas, customer_requisition="PO-2")
+    update_customer_information(order=chain.original, employee=alice, customer_reference="R")
+    update_customer_information(order=chain.mirror, employee=jonas, customer_reference="R-2")
+    records = overwrite_records(company=usmf)
+    with django_assert_num_queries(1):
+        shown = [Overwrite.from_record(record) for record in records.iterator(chunk_size=100)]
+    listed = [(o.order_number, o.field, o.old_value, o.new_value) for o in shown]
+    # Newest first; the copies of one edit share its time.
+    assert set(listed[:2]) == {
+        (chain.purchase.number, "customer_reference", "R", "R-2"),
+        (chain.original.number, "customer_reference", "R", "R-2"),
+    }
+    assert set(listed[2:]) == {
+        (chain.purchase.number, "customer_requisition", "PO-7781", "PO-2"),
+        (chain.original.number, "customer_requisition", "PO-7781", "PO-2"),
+    }
+    assert [(o.at, o.record_id) for o in shown] == sorted(
+        ((o.at, o.record_id) for o in shown), reverse=True
+    )
+    assert str(shown[0].old_setter) == "Alice Martin (USMF)"
+    assert str(shown[0].new_setter) == "Jonas Weber (DEMF)"
+    assert shown[0].how == f"copied from intercompany sales order {chain.mirror.number}"
+    assert overwrite_records(company=demf).count() == 2
+    assert overwrite_records(company=usmf, field="customer_reference").count() == 2
+    assert overwrite_records(company=usmf, other_company=gbsi).count() == 0
+    assert overwrite_records(company=usmf, other_company=demf).count() == 4
+    assert overwrite_records(since=timezone.now()).count() == 0
+    assert overwrite_records(until=timezone.now()).count() == 6
