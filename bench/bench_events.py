@@ -164,6 +164,7 @@ def main() -> None:
                 timings[on].append(time.perf_counter() - started)
     median = {on: statistics.median(values) * 1000 for on, values in timings.items()}
 
+    with_endpoints(True)  # a disabled endpoint's deliveries would be marked failed, not sent
     pending = list(Delivery.objects.filter(status=DeliveryStatus.PENDING)
                    .values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as captured:
