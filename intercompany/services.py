@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from intercompany.exceptions import NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
+from intercompany.signals import trading_relationship_changed
 from intercompany.switches import PolicyRights
 
 
@@ -169,6 +170,7 @@ def update_trading_relationship(
                     _("%(relationship)s was not changed: %(reason)s.")
                     % {"relationship": locked, "reason": reason}
                 )
+        old_values = {name: getattr(locked, name) for name in changed}
         for name in changed:
             setattr(locked, name, bool(changes[name]))
         owners = {locked.policy_owner(name).pk for name in changed if name != "active"}
@@ -179,4 +181,8 @@ def update_trading_relationship(
             locked, ChangeContext(employee=employee, company=company, kind=ChangeKind.EDITED)
         )
         locked.save(update_fields=changed)
+        trading_relationship_changed.send(
+            TradingRelationship, relationship=locked, employee=employee,
+            changes={name: (old_values[name], getattr(locked, name)) for name in changed},
+        )
     return locked

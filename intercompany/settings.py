@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "intercompany",
     "orders",
     "alerts",
+    "webhooks",
 ]
 
 # -- Background tasks (Django's Tasks framework) -------------------------------------------------
@@ -78,7 +79,11 @@ if _tasks_backend not in TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_tasks_backend!r}."
     )
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default"]}}
+# "webhooks": change-event deliveries, on their own queue so that a worker of their own keeps a
+# slow or failing receiver from delaying anything else (see README, Background workers).
+TASKS = {
+    "default": {"BACKEND": TASK_BACKENDS[_tasks_backend], "QUEUES": ["default", "webhooks"]}
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -273,6 +278,17 @@ ALERT_EMAIL_RETRY_MAX_SECONDS = float(os.environ.get("ALERT_EMAIL_RETRY_MAX_SECO
 # proxy rewrites the Host header (comma-separated).
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# -- Change events (webhooks) -------------------------------------------------------------------
+# Seconds. An attempt fails without a 2xx answer within WEBHOOK_TIMEOUT_SECONDS (to connect, and
+# again to read); it is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling up to
+# WEBHOOK_RETRY_MAX_DELAY_SECONDS, for WEBHOOK_RETRY_FOR_SECONDS (a day), then marked failed. An
+# endpoint whose attempts all failed for WEBHOOK_DISABLE_AFTER_SECONDS (3 days) is disabled.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", "7200"))
+WEBHOOK_RETRY_FOR_SECONDS = float(os.environ.get("WEBHOOK_RETRY_FOR_SECONDS", "86400"))
+WEBHOOK_DISABLE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", "259200"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -284,5 +300,6 @@ LOGGING = {
         "orders": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
         # Alert emails retried (WARNING) or given up (ERROR).
         "alerts": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "webhooks": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     },
 }

@@ -15,6 +15,7 @@ from intercompany.exceptions import InactiveRelationshipError, NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
 from intercompany.validators import clean_text
+from orders.domain_signals import customer_information_changed, order_cancelled, order_created
 from orders.exceptions import StaleOrderError
 from orders.models import (
     CUSTOMER_REFERENCE_MAX_LENGTH,
@@ -197,6 +198,8 @@ def create_sales_order(
                 intercompany_purchase_order=purchase_order
             )
             sales_order.intercompany_purchase_order = purchase_order
+        order_created.send(SalesOrder, order=sales_order, employee=employee,
+                           orders=[o for o in [sales_order.intercompany_purchase_order] if o])
     return sales_order
 
 
@@ -239,6 +242,8 @@ def create_purchase_order(
             purchase_order.intercompany_sales_order = _create_intercompany_sales_order(
                 purchase_order=purchase_order, relationship=relationship, employee=employee
             )
+        order_created.send(PurchaseOrder, order=purchase_order, employee=employee,
+                           orders=[purchase_order.intercompany_sales_order] if relationship else [])
     return purchase_order
 
 
@@ -290,6 +295,8 @@ def create_intercompany_purchase_order(
         purchase_order.intercompany_sales_order = _create_intercompany_sales_order(
             purchase_order=purchase_order, relationship=relationship, employee=employee
         )
+        order_created.send(PurchaseOrder, order=purchase_order, employee=employee,
+                           orders=[purchase_order.intercompany_sales_order])
     sales_order.chain_id = current.chain_id
     return purchase_order
 
@@ -389,6 +396,8 @@ def update_customer_information(
             current.save()
         else:
             save_customer_information(order=current)
+        customer_information_changed.send(type(current), order=current, employee=employee,
+                                          result=current.sync_result)
     return current.sync_result
 
 
@@ -406,6 +415,7 @@ def cancel_order(*, order: Order, employee: Employee) -> Order:
         )
         current._chain_snapshot = snapshot
         current.save()
+        order_cancelled.send(type(current), order=current, employee=employee)
     return current
 
 

@@ -15,13 +15,18 @@ echo "Open http://127.0.0.1:$port and log in with one of the accounts above (Ctr
 
 # The worker runs the queued background tasks (django-tasks-db: the queue is in the database).
 # Started in the background, it is stopped with the server, whichever way the script ends.
-"$VENV/bin/python" manage.py db_worker --no-reload --queue-name '*' &
+"$VENV/bin/python" manage.py db_worker --no-reload --queue-name '*' --exclude-queues webhooks &
 worker_pid=$!
+# A second worker for the change events (webhooks): a slow receiver never delays the mail.
+"$VENV/bin/python" manage.py db_worker --no-reload --queue-name webhooks &
+webhooks_worker_pid=$!
 stop_worker() {
-  if kill -0 "$worker_pid" 2>/dev/null; then
-    kill -TERM "$worker_pid" 2>/dev/null || true
-    wait "$worker_pid" 2>/dev/null || true
-  fi
+  for pid in "$worker_pid" "$webhooks_worker_pid"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
 }
 trap stop_worker EXIT
 trap 'exit 130' INT TERM

@@ -48,18 +48,19 @@ from orders.services import create_sales_order
 from tests.conftest import make_customer, make_employee, make_vendor, order_state
 from tests.fixtures_web import make_chain
 from tests.test_background_tasks import append_line
+from webhooks.models import Delivery, Event, WebhookEndpoint
 
 MISSING = 10**9
 
 # Text that only USMF's and DEMF's records contain: none of it may reach GBSI's employees.
 FOREIGN_MARKERS = ("USMF-SO-", "USMF-PO-", "DEMF-SO-", "Foreign reference", "FOREIGN-REQ",
                    "Fabrikam", "Alice Martin", "Jonas Weber", "Martin", "Weber", "Okafor",
-                   "Tailspin")
+                   "Tailspin", "usmf-erp.example.com")
 # What only USMF's records contain. The chain's customer information reaches DEMF's order by the
 # sync, and every leg names its original sales order and original customer (USMF-SO-..., Fabrikam
 # Retail) by design: DEMF must never see USMF's other records (its purchase order, its vendor, a
 # customer of no chain, its employees).
-USMF_MARKERS = ("USMF-PO-", "Okafor", "US-V-001", "Tailspin")
+USMF_MARKERS = ("USMF-PO-", "Okafor", "US-V-001", "Tailspin", "usmf-erp.example.com")
 # The visitors who are staff or clerks of GBSI only, and those who work for DEMF, the other side
 # of USMF's chain.
 GBSI_VISITORS = ["olga", "gina"]
@@ -70,7 +71,7 @@ MALFORMED_IDS = ("abc", "1.5", "-1", "99999999999999999999999")
 PUBLIC_PAGES = {"login", "admin:login"}
 # Models whose records belong to companies (scoped in the admin for non-superusers).
 COMPANY_MODELS = {Company, Employee, Customer, Vendor, TradingRelationship, SalesOrder,
-                  PurchaseOrder, Alert}
+                  PurchaseOrder, Alert, WebhookEndpoint, Delivery}
 # The clerk screens' namespaces: another company's record answers 404 (405 for the wrong method).
 CLERK_NAMESPACES = {"orders", "alerts"}
 
@@ -200,7 +201,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
                                     customer_reference="Our own", customer_requisition="GB-REQ")
     gina = make_employee("gina", gbsi, first="Gina", last="Admin", is_staff=True)
     gina.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label__in=["intercompany", "orders"]
+        content_type__app_label__in=["intercompany", "orders", "webhooks"]
     ))
     group = Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP)
     samir = make_employee("samir", usmf, demf, first="Samir", last="Okafor")
@@ -218,7 +219,14 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
     )
     seen = {"username": "alice", "ip_address": "10.0.0.1", "user_agent": "x", "http_accept": "",
             "path_info": "/accounts/login/"}
+    endpoint = WebhookEndpoint.objects.create(
+        company=usmf, url="https://usmf-erp.example.com/hooks", event_types=["order.created"]
+    )
+    event = Event.objects.create(company=usmf, type="order.created",
+                                 payload={"data": {"order": {"number": chain.original.number}}})
     objects = {
+        WebhookEndpoint: endpoint,
+        Delivery: Delivery.objects.create(event=event, endpoint=endpoint),
         Company: usmf,
         Employee: samir,
         Customer: customer,
@@ -491,6 +499,7 @@ def test_a_forged_post_naming_another_companys_records_changes_nothing(route, wo
         "intercompany_customer": chain.relationship.intercompany_customer.pk,
         "account": "HACKED-1", "code": "HACK",
         "represents_company": usmf.pk,
+        "url": "https://hacked.example.com/", "event_types": ["order.created"],
         "customer_reference": "HACKED", "customer_requisition": "HACKED",
     }
     before = order_state()
