@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "axes",
     "intercompany",
     "orders",
+    # The HTTP API (/api/v1/); "ninja" serves the documentation page's assets from its package.
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +156,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- HTTP API -----------------------------------------------------------------------------------
+# Requests per minute for each API token (and each browser session's employee), counted in the
+# database so that the limit holds across every gunicorn process.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:sales-order-list"

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("preferences/", preferences, name="preferences"),
+    path("api/v1/", include("api.urls")),
     path("", RedirectView.as_view(pattern_name="orders:sales-order-list", permanent=False)),
     path("", include("orders.urls")),
 ]

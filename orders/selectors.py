@@ -107,11 +107,9 @@ class OrderPage:
         return (self.number - 1) * self.page_size + len(self.orders)
 
 
-def order_list(
-    *, company: Company, order_type: str, filters: OrderFilters, page: int = 1,
-    page_size: int = PAGE_SIZE,
-) -> OrderPage:
-    """The orders of ``company`` for its list page, newest number first."""
+def filtered_orders(*, company: Company, order_type: str, filters: OrderFilters) -> QuerySet:
+    """The orders of ``company`` matching the list's search and filters (unordered); the list
+    page and the API's list both read through it."""
     if order_type == OrderType.SALES:
         queryset = SalesOrder.objects.select_related("customer")
         partner, partners = "customer", Customer.objects.filter(company=company)
@@ -138,6 +136,15 @@ def order_list(
         queryset = queryset.filter(chain__isnull=True)
     if filters.status in OrderStatus.values:
         queryset = queryset.filter(status=filters.status)
+    return queryset
+
+
+def order_list(
+    *, company: Company, order_type: str, filters: OrderFilters, page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> OrderPage:
+    """The orders of ``company`` for its list page, newest number first."""
+    queryset = filtered_orders(company=company, order_type=order_type, filters=filters)
     # Why by number: (company, number) is the unique index of both tables, so the database walks
     # the index backwards and stops after one page, whatever the size of the company. Numbers are
     # zero-padded, so their text order is their numeric order.
