@@ -26,7 +26,7 @@ class ProblemOut(Schema):
 
 
 class CompanyOut(Schema):
-    code: str = Field(examples=["USMF"])
+    code: str = Field(examples=["XYZ"])
     name: str
 
 
@@ -55,7 +55,7 @@ class OrderRefOut(Schema):
 
 class OrderOut(Schema):
     type: Literal["sales", "purchase"]
-    number: str = Field(examples=["USMF-SO-000042"])
+    number: str = Field(examples=["XYZ-SO-000042"])
     company: str
     role: str = Field(examples=["original sales order"])
     status: Literal["open", "cancelled"]
@@ -159,7 +159,7 @@ class HistoryEntryOut(Schema):
     at: datetime
     by: SetterOut
     kind: Literal["created", "edited", "synced"]
-    how: str = Field(examples=["copied from intercompany sales order DEMF-SO-000412"])
+    how: str = Field(examples=["copied from intercompany sales order XYZ-SO-000412"])
     source: OrderRefOut | None
     changes: list[FieldChangeOut]
 

@@ -8,6 +8,7 @@ exempt from the login redirect the screens use; an anonymous call answers 401.
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
 from django.urls import URLPattern
 
 from api.auth import rate_headers
@@ -31,6 +32,9 @@ _patterns, _app_name, _namespace = api.urls
 app_name = "api"
 urlpatterns = []
 for pattern in _patterns:
-    if isinstance(pattern, URLPattern):
+    if isinstance(pattern, URLPattern) and pattern.name == "api-root":
+        # /api/v1/ itself: the documentation page (which asks a visitor to sign in).
+        pattern.callback = lambda request, **kwargs: redirect("api:openapi-view")
+    elif isinstance(pattern, URLPattern):
         pattern.callback = login_not_required(_with_rate_headers(pattern.callback))
     urlpatterns.append(pattern)
