@@ -10,7 +10,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import Field, Header, NinjaAPI, Query, Router, Schema
 from ninja.openapi.docs import Swagger
 
 from api import idempotency, problems, representations, selectors
@@ -80,6 +80,8 @@ class IntercompanyAPI(NinjaAPI):
                     wanted["404"] = _("No such record, or not one of your companies'.")
                 if operation.get("parameters") or operation.get("requestBody"):
                     wanted["422"] = _("The request is not valid; errors lists each field.")
+                if operation.get("requestBody"):
+                    wanted["400"] = _("The body is not JSON.")
                 if method in ("post", "put", "patch", "delete"):
                     wanted["403"] = _("Refused (a browser session without its CSRF token, or "
                                       "an action the employee may not take).")
@@ -318,6 +320,13 @@ class OrderListQuery(Schema):
 
 ERRORS_EDIT = {412: StaleProblemOut, 428: ProblemOut, 409: ProblemOut}
 
+# Documented here, read from request.headers by _expected_version and idempotency.run_once.
+IF_MATCH = Header(None, alias="If-Match", description='The ETag of the order as you read it, '
+                  'e.g. "3". Required: 428 without it.')
+IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key", max_length=255, description=(
+    "Any unique string (e.g. a UUID): the same key and body within 24 hours answers with the "
+    "first result instead of creating again."))
+
 
 def _order_operations(order_type: str) -> Router:
     kind = "sales" if order_type == OrderType.SALES else "purchase"
@@ -363,7 +372,8 @@ def _order_operations(order_type: str) -> Router:
                   summary="Edit the customer information (needs If-Match)",
                   description="Only the fields sent change. The change is copied along the "
                   "chain as the switches say; `result` says where, and why not elsewhere.")
-    def update_order(request, company: str, number: str, payload: CustomerInformationIn):
+    def update_order(request, company: str, number: str, payload: CustomerInformationIn,
+                     if_match: str | None = IF_MATCH):
         order = _order(request, order_type, company, number)
         given = payload.model_dump(exclude_unset=True)
         if not given:
@@ -391,7 +401,7 @@ def _order_operations(order_type: str) -> Router:
                  summary=f"Cancel the {kind} order (needs If-Match)",
                  description="A cancelled order keeps its values and no longer sends or "
                  "receives customer-information copies. Cancelling it again changes nothing.")
-    def cancel(request, company: str, number: str):
+    def cancel(request, company: str, number: str, if_match: str | None = IF_MATCH):
         order = _order(request, order_type, company, number)
         version = _expected_version(request, order)
         try:
@@ -427,7 +437,8 @@ def _order_operations(order_type: str) -> Router:
                      operation_id="create_sales_order",
                      summary="Create a sales order (to an intercompany customer: a two-legged "
                      "chain)", description="Accepts Idempotency-Key.")
-        def create(request, company: str, payload: SalesOrderIn):
+        def create(request, company: str, payload: SalesOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
             found = _company(request, company)
 
             def run() -> HttpResponse:
@@ -455,7 +466,8 @@ def _order_operations(order_type: str) -> Router:
                      "or A → B → C from an intercompany sales order)",
                      description="Creates the intercompany purchase order and the selling "
                      "company's intercompany sales order. Accepts Idempotency-Key.")
-        def source(request, company: str, number: str, payload: IntercompanyPurchaseOrderIn):
+        def source(request, company: str, number: str, payload: IntercompanyPurchaseOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
             sales_order = _order(request, OrderType.SALES, company, number)
 
             def run() -> HttpResponse:
@@ -478,7 +490,8 @@ def _order_operations(order_type: str) -> Router:
                      operation_id="create_purchase_order",
                      summary="Create a purchase order (to an intercompany vendor: a two-legged "
                      "chain)", description="Accepts Idempotency-Key.")
-        def create(request, company: str, payload: PurchaseOrderIn):
+        def create(request, company: str, payload: PurchaseOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
             found = _company(request, company)
 
             def run() -> HttpResponse:
@@ -580,6 +593,11 @@ def update_relationship(request, relationship_id: int, payload: TradingRelations
                              "administrators” change trading relationships."),
                       kind="not-allowed")
     changes = payload.model_dump(exclude_unset=True)
+    if not changes:
+        raise validation_problem([{"field": None, "message": _(
+            "Send at least one of active, purchase_policy_syncs_original_sales_order, "
+            "purchase_policy_syncs_intercompany_sales_order, "
+            "sales_policy_syncs_intercompany_purchase_order.")}])
     if None in changes.values():
         raise validation_problem([{"field": name, "message": _("Send true or false.")}
                                   for name, value in changes.items() if value is None])

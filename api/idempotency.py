@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import IdempotencyRecord
-from api.problems import Problem
+from api.problems import Problem, validation_problem
 
 KEEP_FOR = dt.timedelta(hours=24)
 HEADER = "Idempotency-Key"
@@ -45,10 +45,8 @@ def _key_of(request: HttpRequest) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > 255 or not key.isprintable():
-        raise Problem(
-            400, _("Idempotency-Key must be 1 to 255 printable characters, e.g. a UUID."),
-            kind="idempotency-key",
-        )
+        raise validation_problem([{"field": HEADER, "message": _(
+            "Idempotency-Key must be 1 to 255 printable characters, e.g. a UUID.")}])
     return key
 
 

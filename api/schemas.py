@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import StrictBool
+from pydantic import ConfigDict, StrictBool
 
 
 class ProblemFieldError(Schema):
@@ -221,33 +221,38 @@ class TradingRelationshipOut(Schema):
 
 # -- requests -----------------------------------------------------------------------------------
 # Text fields are plain strings here: the clerk forms check them, so the API answers with the
-# forms' messages.
+# forms' messages. An unknown field is refused rather than ignored (a misspelt field would
+# otherwise change nothing without a word).
 
 
-class SalesOrderIn(Schema):
+class RequestSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SalesOrderIn(RequestSchema):
     customer: str = Field(description="Account of a customer of the company.")
     customer_reference: str = ""
     customer_requisition: str = ""
 
 
-class PurchaseOrderIn(Schema):
+class PurchaseOrderIn(RequestSchema):
     vendor: str = Field(description="Account of a vendor of the company.")
     customer_reference: str = ""
     customer_requisition: str = ""
 
 
-class IntercompanyPurchaseOrderIn(Schema):
+class IntercompanyPurchaseOrderIn(RequestSchema):
     vendor: str = Field(description="Account of an intercompany vendor on an active relationship.")
 
 
-class CustomerInformationIn(Schema):
+class CustomerInformationIn(RequestSchema):
     """Only the fields sent are changed."""
 
     customer_reference: str = Field(default=None)
     customer_requisition: str = Field(default=None)
 
 
-class TradingRelationshipIn(Schema):
+class TradingRelationshipIn(RequestSchema):
     """Only the switches sent are changed."""
 
     active: StrictBool = None
