@@ -390,11 +390,18 @@ def _order_operations(order_type: str) -> Router:
             )
         except StaleOrderError as error:
             raise _stale(request, order, str(error)) from None
-        fresh = _order(request, order_type, company, number)
-        detail, codes, company_ids = _detail(request, fresh)
+        # The order as saved, without reading it again: the version matched under the lock,
+        # so the only change since ``order`` was read is this one, set by this employee.
+        saved = result.order
+        for name in (*CUSTOMER_INFORMATION_FIELDS, "version", "updated_at", "status"):
+            setattr(order, name, getattr(saved, name))
+        for name in result.changed_fields:
+            setattr(order, f"{name}_set_by", request.auth)
+            setattr(order, f"{name}_set_for", order.company)
+        detail, codes, company_ids = _detail(request, order)
         body = {"order": detail,
                 "result": representations.save_result(result, codes, company_ids)}
-        return _json(OrderSavedOut, body, headers={"ETag": representations.etag_of(fresh)})
+        return _json(OrderSavedOut, body, headers={"ETag": representations.etag_of(order)})
 
     @router.post(base + "/{number}/cancel", response={200: OrderDetailOut, **ERRORS_EDIT},
                  operation_id=f"cancel_{kind}_order",

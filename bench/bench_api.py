@@ -170,10 +170,13 @@ def main() -> None:
         return SalesOrder.objects.values_list("version", flat=True).get(pk=original.pk)
 
     def screen_edit():
+        # The clerk's edit as they live it: the form's POST and the order page it leads to,
+        # with the message saying where the change was copied. The API's PATCH answers both
+        # (the order with its chain, and the save result) in one response.
         return screen.post(reverse("orders:sales-order-edit", args=[original.pk]), {
             "customer_reference": "Campaign", "customer_requisition": f"S-{next(counter)}",
             "version": version(),
-        })
+        }, follow=True)
 
     def api_edit():
         return api.patch(api_detail, json.dumps({"customer_requisition": f"A-{next(counter)}"}),
