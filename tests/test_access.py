@@ -483,12 +483,35 @@ def api_clients(world) -> dict[str, ApiClient]:
     }
 
 
+FORGED_FIELDS = {
+    "customer": "US-001", "vendor": "IC-DEMF", "customer_reference": "HACKED",
+    "customer_requisition": "HACKED", "active": False,
+    "purchase_policy_syncs_original_sales_order": False,
+    "purchase_policy_syncs_intercompany_sales_order": False,
+    "sales_policy_syncs_intercompany_purchase_order": True,
+}
+
+
+def forged_body(url: str, method: str) -> dict:
+    """A body the operation accepts (its schema's fields, no other: unknown fields are refused
+    before anything is looked up), with values that would change the other company's records."""
+    from django.urls import resolve
+
+    from api.endpoints import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/v1/")
+    match = resolve(url.split("?")[0])
+    path = "/" + match.route.replace("<", "{").replace(">", "}")
+    operation = schema["paths"].get(path, {}).get(method.lower())
+    if not operation or "requestBody" not in operation:
+        return {}
+    name = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][name.rsplit("/", 1)[-1]]["properties"]
+    return {key: value for key, value in FORGED_FIELDS.items() if key in fields}
+
+
 def api_answer(client: ApiClient, method: str, url: str, obj):
-    body = {
-        "customer": "US-001", "vendor": "IC-DEMF", "customer_reference": "HACKED",
-        "customer_requisition": "HACKED", "active": False,
-        "purchase_policy_syncs_original_sales_order": False,
-    }
+    body = forged_body(url, method)
     headers = {"If-Match": f'"{getattr(obj, "version", 1)}"', "Idempotency-Key": "forged"}
     if method == "GET":
         return client.get(url, **headers)
