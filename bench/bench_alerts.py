@@ -10,7 +10,7 @@ companies, with 40 unread alerts among 100 or 1,000): the header count
 (``alerts.selectors.unread_alert_count``) and the first page of the Alerts page
 (``alerts.selectors.alert_page``): queries, median time, and the index the count's plan uses.
 
-The database named by DATABASE_URL (default ``ic_issue9_bench_alerts``) is dropped and created
+The database named by DATABASE_URL (default ``ic_bench_alerts``) is dropped and created
 again: its name must contain ``bench``.
 """
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intercompany.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ic_issue9_bench_alerts")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ic_bench_alerts")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_hex(16))
 

@@ -12,7 +12,7 @@ reports SQL statements and median time per edit for each, interleaved. Then it d
 queued events to a receiver on 127.0.0.1 (answering 200 at once) through ``attempt_delivery``,
 the worker task's body, and reports deliveries per second and statements per delivery.
 
-The database named by DATABASE_URL (default ``ic_issue12_events_bench``) is dropped and created
+The database named by DATABASE_URL (default ``ic_bench_events``) is dropped and created
 again: its name must start with ``ic_``.
 """
 
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ic_issue12_events_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ic_bench_events"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intercompany.settings")
 os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
 os.environ.setdefault("DEBUG", "0")

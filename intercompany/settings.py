@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "orders",
     "alerts",
     "webhooks",
+    # The HTTP API (/api/v1/); "ninja" serves the documentation page's assets from its package.
+    "ninja",
+    "api",
 ]
 
 # -- Background tasks (Django's Tasks framework) -------------------------------------------------
@@ -190,6 +193,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- HTTP API -----------------------------------------------------------------------------------
+# Requests per minute for each API token (and each browser session's employee), counted in the
+# database so that the limit holds across every gunicorn process.
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 
 LOGIN_URL = "login"
 # After login, and at "/": the Needs attention page (alerts, orders other companies changed).

@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("preferences/", preferences, name="preferences"),
+    path("api/v1/", include("api.urls")),
     path("", include("alerts.urls")),
     path("", include("orders.urls")),
 ]

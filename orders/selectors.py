@@ -277,24 +277,9 @@ def _partners_matching(company: Company, order_type: str, q: str) -> list[int]:
 MAX_MATCHING_PARTNERS = 1000
 
 
-def order_list(
-    *,
-    company: Company,
-    order_type: str,
-    filters: OrderFilters,
-    sort: str = DEFAULT_SORT,
-    after: str = "",
-    before: str = "",
-    page_size: int = PAGE_SIZE,
-) -> OrderPage:
-    """One page of the orders of ``company`` for its list page, sorted by ``sort``
-    (``SORT_COLUMNS``, "-" for descending): the first page, the page after the row named by
-    the cursor ``after``, or the page before the row named by ``before``.
-
-    Paging is by key, never by OFFSET: every page costs what the first one does, and a link to
-    a page keeps pointing at the same rows when orders are added."""
-    page_size = max(1, min(page_size, max(PAGE_SIZES)))
-    column, descending = parse_sort(sort)
+def filtered_orders(*, company: Company, order_type: str, filters: OrderFilters) -> QuerySet:
+    """The orders of ``company`` matching the list's search and filters (unordered); the list
+    page and the API's list both read through it."""
     if order_type == OrderType.SALES:
         queryset = SalesOrder.objects.select_related("customer", "original_sales_order__company")
         partner = "customer"
@@ -303,7 +288,6 @@ def order_list(
             "vendor", "original_sales_order__company"
         )
         partner = "vendor"
-    field = column.field.format(partner=partner)
     queryset = queryset.filter(company=company)
     q = filters.q.strip()
     if q:
@@ -327,6 +311,30 @@ def order_list(
         queryset = queryset.filter(chain__isnull=True)
     if filters.status in OrderStatus.values:
         queryset = queryset.filter(status=filters.status)
+    return queryset
+
+
+def order_list(
+    *,
+    company: Company,
+    order_type: str,
+    filters: OrderFilters,
+    sort: str = DEFAULT_SORT,
+    after: str = "",
+    before: str = "",
+    page_size: int = PAGE_SIZE,
+) -> OrderPage:
+    """One page of the orders of ``company`` for its list page, sorted by ``sort``
+    (``SORT_COLUMNS``, "-" for descending): the first page, the page after the row named by
+    the cursor ``after``, or the page before the row named by ``before``.
+
+    Paging is by key, never by OFFSET: every page costs what the first one does, and a link to
+    a page keeps pointing at the same rows when orders are added."""
+    page_size = max(1, min(page_size, max(PAGE_SIZES)))
+    column, descending = parse_sort(sort)
+    partner = "customer" if order_type == OrderType.SALES else "vendor"
+    field = column.field.format(partner=partner)
+    queryset = filtered_orders(company=company, order_type=order_type, filters=filters)
 
     cursor, backwards = _decode_cursors(after, before)
     value = _cursor_value(column, cursor.value) if cursor else None

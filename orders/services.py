@@ -401,11 +401,16 @@ def update_customer_information(
     return current.sync_result
 
 
-def cancel_order(*, order: Order, employee: Employee) -> Order:
+def cancel_order(
+    *, order: Order, employee: Employee, expected_version: int | None = None
+) -> Order:
     """Cancel ``order``. A cancelled order keeps its values and no longer sends or receives
-    customer-information copies."""
+    customer-information copies. With ``expected_version``, refuses (``StaleOrderError``) when
+    the order changed since the caller read it at that version."""
     with transaction.atomic():
         current, snapshot = lock_order(order, acting=employee)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleOrderError(current=current)
         if current.status == OrderStatus.CANCELLED:
             return current
         current.status = OrderStatus.CANCELLED

@@ -45,6 +45,7 @@ from intercompany.admin_scoping import RELATIONSHIP_ADMINISTRATORS_GROUP
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
 from orders.models import OverwriteRecord, PurchaseOrder, SalesOrder
 from orders.services import create_sales_order
+from tests.api_support import ApiClient, token_client
 from tests.conftest import make_customer, make_employee, make_vendor, order_state
 from tests.fixtures_web import make_chain
 from tests.test_background_tasks import append_line
@@ -69,6 +70,8 @@ VISITORS = GBSI_VISITORS + DEMF_VISITORS
 MALFORMED_IDS = ("abc", "1.5", "-1", "99999999999999999999999")
 # The login pages are the only ones open to anonymous visitors.
 PUBLIC_PAGES = {"login", "admin:login"}
+# The HTTP API's pages that are not operations (answered for a signed-in session or a token).
+API_PAGES = {"openapi-json", "openapi-view", "api-root"}
 # Models whose records belong to companies (scoped in the admin for non-superusers).
 COMPANY_MODELS = {Company, Employee, Customer, Vendor, TradingRelationship, SalesOrder,
                   PurchaseOrder, Alert, WebhookEndpoint, Delivery}
@@ -105,6 +108,15 @@ class Route:
     @property
     def is_public(self) -> bool:
         return self.full_name in PUBLIC_PAGES
+
+    @property
+    def is_api(self) -> bool:
+        return self.namespace == "api"
+
+    @property
+    def is_api_operation(self) -> bool:
+        """An operation of the HTTP API (not its schema, documentation page or root)."""
+        return self.is_api and self.name not in API_PAGES
 
     @property
     def admin_model(self):
@@ -144,9 +156,22 @@ def walk(patterns, prefix="", namespace=None, params=()):
             )
 
 
-ROUTES = list(walk(get_resolver().url_patterns))
-OBJECT_ROUTES = [r for r in ROUTES if r.object_params]
-OTHER_ROUTES = [r for r in ROUTES if not r.object_params]
+def _unique(routes):
+    # django-ninja gives each operation of a path its own pattern (GET and PATCH of one order):
+    # one URL, one view answering every method; checked once.
+    seen, unique = set(), []
+    for route in routes:
+        if route.route not in seen:
+            seen.add(route.route)
+            unique.append(route)
+    return unique
+
+
+ROUTES = _unique(walk(get_resolver().url_patterns))
+SCREEN_ROUTES = [r for r in ROUTES if not r.is_api_operation]
+OBJECT_ROUTES = [r for r in SCREEN_ROUTES if r.object_params]
+OTHER_ROUTES = [r for r in SCREEN_ROUTES if not r.object_params]
+API_ROUTES = [r for r in ROUTES if r.is_api_operation]
 
 
 # -- the world ----------------------------------------------------------------------------------
@@ -268,6 +293,13 @@ def object_for(route: Route, world: World):
     """The other company's record a route with parameters is about."""
     if route.namespace == "alerts":
         return world.objects[Alert]
+    if route.is_api:
+        if "number" in route.params:
+            return world.chain.original if "/sales-orders/" in route.route else (
+                world.chain.purchase)
+        if "relationship_id" in route.params:
+            return world.chain.relationship
+        return world.objects[Company]
     if route.namespace == "orders":
         kind = dict(route.default_kwargs).get("order_type") or route.name.split("-order")[0]
         return world.chain.original if kind == "sales" else world.chain.purchase
@@ -297,9 +329,20 @@ def url_for(route: Route, obj, *, missing: bool = False) -> str:
             values[param] = "orders"
         elif param == "url":
             values[param] = "no-such-page/"
+        elif param == "company":  # the API: the company named in the request
+            company = obj if isinstance(obj, Company) else getattr(obj, "company", None)
+            values[param] = company.code if company is not None else "GBSI"
+            if missing and isinstance(obj, Company):
+                values[param] = "NOPE"
+        elif param == "number":
+            values[param] = "NO-SUCH-000001" if missing else obj.number
+        elif param == "field":
+            values[param] = "customer_requisition"
+        elif param == "relationship_id":
+            values[param] = MISSING if missing else obj.pk
         else:
             raise LookupError(f"{route.id}: unknown parameter {param!r}")
-    if route.full_name:
+    if route.full_name and not route.is_api:
         positional = [values[p] for p in route.params if p.startswith("#")]
         if positional:
             return reverse(route.full_name, args=positional)
@@ -378,7 +421,7 @@ def test_every_url_parameter_can_be_filled(route, world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
+@pytest.mark.parametrize("route", SCREEN_ROUTES, ids=lambda r: r.id)
 def test_an_anonymous_visitor_is_sent_to_log_in_on_every_page_but_the_login_pages(route, world):
     client = world.clients["anonymous"]
     url = url_for(route, object_for(route, world)) if route.object_params else url_for(route, None)
@@ -388,6 +431,8 @@ def test_an_anonymous_visitor_is_sent_to_log_in_on_every_page_but_the_login_page
         response = answer(client, method, url, forged_post(world.chain.original))
         if route.is_public:
             assert response.status_code in (200, 403), (method, url)  # 403: POST without CSRF
+        elif route.name == "openapi-json":  # the API's schema: for a token or a session
+            assert response.status_code in (401, 405), (method, url, response.status_code)
         else:
             assert is_login_redirect(response), (method, url, response.status_code)
         assert not has_foreign_markers(response)
@@ -646,6 +691,154 @@ def url_for_values(route: Route, obj, replace: dict) -> str:
         else:
             path = re.sub(rf"<(?:\w+:)?{param}>", lambda _m, v=values[param]: v, path, count=1)
     return "/" + path.replace("^", "").replace("$", "")
+
+
+# -- the HTTP API: every operation, with tokens of other companies -----------------------------
+
+API_METHODS = ("GET", "POST", "PATCH")
+
+
+@pytest.fixture
+def api_clients(world) -> dict[str, ApiClient]:
+    """Token clients: olga (GBSI), gina (GBSI's staff), jonas (DEMF, the related company)."""
+    return {
+        name: token_client(Employee.objects.get(username=name))
+        for name in ("olga", "gina", "jonas")
+    }
+
+
+FORGED_FIELDS = {
+    "customer": "US-001", "vendor": "IC-DEMF", "customer_reference": "HACKED",
+    "customer_requisition": "HACKED", "active": False,
+    "purchase_policy_syncs_original_sales_order": False,
+    "purchase_policy_syncs_intercompany_sales_order": False,
+    "sales_policy_syncs_intercompany_purchase_order": True,
+}
+
+
+def forged_body(url: str, method: str) -> dict:
+    """A body the operation accepts (its schema's fields, no other: unknown fields are refused
+    before anything is looked up), with values that would change the other company's records."""
+    from django.urls import resolve
+
+    from api.endpoints import api
+
+    schema = api.get_openapi_schema(path_prefix="/api/v1/")
+    match = resolve(url.split("?")[0])
+    path = "/" + match.route.replace("<", "{").replace(">", "}")
+    operation = schema["paths"].get(path, {}).get(method.lower())
+    if not operation or "requestBody" not in operation:
+        return {}
+    name = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][name.rsplit("/", 1)[-1]]["properties"]
+    return {key: value for key, value in FORGED_FIELDS.items() if key in fields}
+
+
+def api_answer(client: ApiClient, method: str, url: str, obj):
+    body = forged_body(url, method)
+    headers = {"If-Match": f'"{getattr(obj, "version", 1)}"', "Idempotency-Key": "forged"}
+    if method == "GET":
+        return client.get(url, **headers)
+    return client.call(method, url, body, **headers)
+
+
+def test_every_api_operation_is_in_the_generated_access_test():
+    assert len(API_ROUTES) >= 15
+    assert {"api/v1/companies/<company>/sales-orders/<number>",
+            "api/v1/trading-relationships/<relationship_id>"} <= {r.route for r in API_ROUTES}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", API_ROUTES, ids=lambda r: r.id)
+def test_an_api_call_without_a_token_answers_401_and_changes_nothing(route, world):
+    obj = object_for(route, world) if route.object_params else None
+    url = url_for(route, obj)
+    before = order_state()
+
+    for method in API_METHODS:
+        response = api_answer(ApiClient(None), method, url, obj)
+        assert response.status_code in (401, 405), (method, url, response.status_code)
+        if response.status_code == 401:
+            assert response["Content-Type"] == "application/problem+json"
+        assert not has_foreign_markers(response)
+        forged = api_answer(ApiClient("ict_forged-token-of-nobody"), method, url, obj)
+        assert forged.status_code == response.status_code, (method, url)
+
+    assert order_state() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in API_ROUTES if r.object_params], ids=lambda r: r.id)
+@pytest.mark.parametrize("visitor", ["olga", "gina"])
+def test_another_companys_record_answers_404_in_the_api_exactly_like_a_missing_one(
+    route, visitor, world, api_clients
+):
+    """With the other company in the URL, with their own company in it, or a missing record:
+    one and the same 404, for every method."""
+    client = api_clients[visitor]
+    obj = object_for(route, world)
+    urls = {"foreign": url_for(route, obj), "missing": url_for(route, obj, missing=True)}
+    if "company" in route.params and "number" in route.params:
+        urls["own company"] = urls["foreign"].replace("/USMF/", "/GBSI/", 1)
+    before = order_state()
+    relationship = TradingRelationship.objects.values().get(pk=world.chain.relationship.pk)
+
+    found = set()
+    for method in API_METHODS:
+        answers = {name: api_answer(client, method, url, obj) for name, url in urls.items()}
+        for name, response in answers.items():
+            assert not has_foreign_markers(response), (method, name, has_foreign_markers(
+                response))
+        statuses = {name: r.status_code for name, r in answers.items()}
+        assert len(set(statuses.values())) == 1, (method, statuses)
+        assert set(statuses.values()) <= {404, 405}, (method, statuses)
+        found |= set(statuses.values())
+        contents = {r.content for r in answers.values() if r.status_code == 404}
+        assert len(contents) <= 1, (method, contents)
+    assert 404 in found  # the methods the operation takes (405: one it does not take)
+
+    assert order_state() == before
+    assert TradingRelationship.objects.values().get(pk=world.chain.relationship.pk) == relationship
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "route", [r for r in API_ROUTES if "number" in r.params], ids=lambda r: r.id
+)
+def test_in_the_api_a_clerk_of_the_related_company_gets_404_for_the_other_end(
+    route, world, api_clients
+):
+    """Jonas (DEMF) reads DEMF's intercompany sales order, never USMF's orders of the chain."""
+    client = api_clients["jonas"]
+    before = order_state()
+    for order in (world.chain.original, world.chain.purchase):
+        if ("/sales-orders/" in route.route) != isinstance(order, SalesOrder):
+            continue
+        for method in API_METHODS:
+            response = api_answer(client, method, url_for(route, order), order)
+            assert response.status_code in (404, 405), (method, response.status_code)
+            assert not has_foreign_markers(response)
+    assert order_state() == before
+    if "/sales-orders/" in route.route and not route.route.endswith(
+        ("/cancel", "/intercompany-purchase-orders")
+    ):
+        assert client.get(url_for(route, world.chain.mirror)).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in API_ROUTES if not r.object_params],
+                         ids=lambda r: r.id)
+@pytest.mark.parametrize("visitor", ["olga", "gina"])
+def test_api_operations_without_a_record_show_and_change_nothing_of_another_company(
+    route, visitor, world, api_clients
+):
+    client = api_clients[visitor]
+    before = order_state()
+    for method in API_METHODS:
+        response = api_answer(client, method, url_for(route, None), None)
+        assert response.status_code in (200, 404, 405, 422), (method, response.status_code)
+        assert not has_foreign_markers(response), (method, has_foreign_markers(response))
+    assert order_state() == before
 
 
 # -- the admin, by hand: what the generated tests do not show ------------------------------------

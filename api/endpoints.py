@@ -1,0 +1,625 @@
+"""The operations of the HTTP API (``/api/v1/``). Thin, like the clerk views: fetch through a
+scoped selector, check the input with the clerk forms, call one service, answer with the
+representation. Sales and purchase orders share their operations (``_order_operations``)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Header, NinjaAPI, Query, Router, Schema
+from ninja.openapi.docs import Swagger
+
+from api import idempotency, problems, representations, selectors
+from api.auth import AUTH
+from api.problems import Problem, field_errors, validation_problem
+from api.schemas import (
+    AccountPageOut,
+    CompanyOut,
+    CustomerInformationIn,
+    HistoryEntryOut,
+    IntercompanyPurchaseOrderIn,
+    OrderCreatedOut,
+    OrderDetailOut,
+    OrderPageOut,
+    OrderSavedOut,
+    OverwritePageOut,
+    ProblemOut,
+    PurchaseOrderIn,
+    SalesOrderIn,
+    StaleProblemOut,
+    TimelineEntryOut,
+    TradingRelationshipIn,
+    TradingRelationshipOut,
+)
+from intercompany.admin_scoping import may_administer_relationships
+from intercompany.models import Company, Customer, Vendor
+from intercompany.services import update_trading_relationship
+from orders import selectors as order_selectors
+from orders.exceptions import StaleOrderError
+from orders.forms import (
+    CustomerInformationForm,
+    IntercompanyPurchaseOrderForm,
+    OrderFilterForm,
+    OverwriteFilterForm,
+    PurchaseOrderCreateForm,
+    SalesOrderCreateForm,
+)
+from orders.history import Overwrite, customer_information_timeline, order_history
+from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OrderType
+from orders.services import (
+    cancel_order,
+    create_intercompany_purchase_order,
+    create_purchase_order,
+    create_sales_order,
+    update_customer_information,
+)
+
+JSON = "application/json; charset=utf-8"
+
+
+class IntercompanyAPI(NinjaAPI):
+    """Serves the schema with the answers every operation may give besides its own: problem
+    documents (``application/problem+json``) for 401, 403, 404, 422 and 429."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        problem = {"$ref": "#/components/schemas/ProblemOut"}
+        generic = {
+            "401": _("No valid API token and no signed-in session."),
+            "429": _("Too many requests: wait for the seconds in Retry-After."),
+        }
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                wanted = dict(generic)
+                if "{" in path:
+                    wanted["404"] = _("No such record, or not one of your companies'.")
+                if operation.get("parameters") or operation.get("requestBody"):
+                    wanted["422"] = _("The request is not valid; errors lists each field.")
+                if operation.get("requestBody"):
+                    wanted["400"] = _("The body is not JSON.")
+                if method in ("post", "put", "patch", "delete"):
+                    wanted["403"] = _("Refused (a browser session without its CSRF token, or "
+                                      "an action the employee may not take).")
+                for status, description in wanted.items():
+                    responses.setdefault(status, {"description": description})
+                for status, response in responses.items():
+                    if int(status) >= 400:
+                        content = response.get("content", {}).get("application/json")
+                        ref = content["schema"] if content else problem
+                        response["content"] = {problems.PROBLEM_CONTENT_TYPE: {"schema": ref}}
+        schema.setdefault("components", {}).setdefault("schemas", {})
+        schema["components"]["schemas"].setdefault(
+            "ProblemOut", ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        return schema
+
+
+def _docs_access(view):
+    """The schema and the documentation page: for a signed-in session or a valid token."""
+    from functools import wraps
+
+    from django.contrib.auth.views import redirect_to_login
+
+    from api.tokens import token_for_secret
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            bearer = header[:7].lower() == "bearer "
+            token = token_for_secret(header[7:].strip()) if bearer else None
+            if token is None:
+                if request.path.endswith(".json"):
+                    return problems.handle_http_error(request, problems.AuthenticationError())
+                return redirect_to_login(request.get_full_path())
+            request.user = token.employee
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+api = IntercompanyAPI(
+    title="Intercompany API",
+    version="1",
+    description=(
+        "Companies, sales and purchase orders, their chains, history and cross-company "
+        "overwrites, and trading relationships: the same services, rules and scoping as the "
+        "clerk screens.\n\n"
+        "**Authentication**: `Authorization: Bearer ict_...` with a token created in "
+        "Preferences (it acts as its employee, with exactly their access), or the browser's "
+        "session (writes need the `X-CSRFToken` header).\n\n"
+        "**Edits** need `If-Match` with the order's `ETag` (428 without it; 412 with the "
+        "current order when it changed since). **Creation** accepts `Idempotency-Key`: the "
+        "same key and body within 24 hours answers with the first result. **Errors** are "
+        "RFC 9457 problem details. **Rate limit**: per token and minute (429 with "
+        "`Retry-After`)."
+    ),
+    auth=AUTH,
+    urls_namespace="api",
+    docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs/",
+    openapi_url="/openapi.json",
+    docs_decorator=_docs_access,
+)
+problems.install(api)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _json(schema, data: dict, *, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """A response checked against ``schema`` (so it matches the served OpenAPI schema)."""
+    payload = schema.model_validate(data).model_dump(mode="json")
+    response = HttpResponse(json.dumps(payload, ensure_ascii=False), status=status,
+                            content_type=JSON)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _company(request: HttpRequest, code: str) -> Company:
+    company = selectors.company_for(request.auth, code)
+    if company is None:
+        raise Http404(_("No such company."))
+    return company
+
+
+def _order(request: HttpRequest, order_type: str, company: str, number: str) -> Order:
+    order = selectors.order_by_number(request.auth, order_type, company, number)
+    if order is None:
+        raise Http404(_("No such order."))
+    return order
+
+
+def _detail(request: HttpRequest, order: Order):
+    company_ids = selectors.company_ids_of(request.auth)
+    panel = order_selectors.chain_panel(order=order, employee=request.auth,
+                                        company_ids=company_ids)
+    codes = {row.order.company_id: row.order.company.code for row in panel.rows}
+    return representations.order_detail(order, panel, company_ids), codes, company_ids
+
+
+def _stale(request: HttpRequest, order: Order, message: str) -> Problem:
+    current = selectors.order_by_number(request.auth, order.order_type, order.company.code,
+                                        order.number)
+    data, _codes, _ids = _detail(request, current)
+    return Problem(
+        412, message, kind="stale-order", title=_("The order changed since you read it"),
+        headers={"ETag": representations.etag_of(current)},
+        extra={"current": OrderDetailOut.model_validate(data).model_dump(mode="json")},
+    )
+
+
+_ETAG = re.compile(r'"(\d{1,10})"')
+
+
+def _expected_version(request: HttpRequest, order: Order) -> int:
+    """The version the client read (If-Match), which must be the order's current one."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        raise Problem(
+            428,
+            _('Send If-Match with the ETag of the order as you read it (e.g. If-Match: "3"): '
+              "the change is refused if someone changed the order since."),
+            kind="if-match-required",
+        )
+    versions = {int(m.group(1)) for part in header.split(",")
+                if (m := _ETAG.fullmatch(part.strip()))}
+    if order.version not in versions:
+        raise _stale(request, order, str(StaleOrderError(current=order)))
+    return order.version
+
+
+def _check_form(form) -> None:
+    if not form.is_valid():
+        raise validation_problem(field_errors(form.errors))
+
+
+def _account_pk(model, company: Company, code: str) -> str:
+    """What the form's choice field gets: the account's key, an unknown key (the form then
+    says which accounts it takes), or nothing (the form asks for one)."""
+    if not code:
+        return ""
+    found = selectors.account_by_code(model, company, code)
+    return str(found.pk) if found is not None else "0"
+
+
+def _created(request: HttpRequest, order: Order, others: list[Order]) -> HttpResponse:
+    fresh = selectors.order_by_number(request.auth, order.order_type, order.company.code,
+                                      order.number)
+    data, codes, company_ids = _detail(request, fresh)
+    created = [order, *others]
+    parts = [f"{o.role} {o.number}" for o in created]
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    body = {
+        "message": _("Created %(orders)s.") % {"orders": joined},
+        "order": data,
+        "created": [representations.order_ref(o, codes[o.company_id], company_ids)
+                    for o in created],
+    }
+    return _json(OrderCreatedOut, body, status=201, headers={
+        "Location": data["url"], "ETag": representations.etag_of(fresh),
+    })
+
+
+# -- companies ----------------------------------------------------------------------------------
+
+companies = Router(tags=["Companies"])
+
+
+@companies.get("/", response=list[CompanyOut], operation_id="list_companies",
+               summary="The companies you work for")
+def list_companies(request):
+    return [{"code": c.code, "name": c.name}
+            for c in order_selectors.companies_of(request.auth)]
+
+
+@companies.get("/{company}", response=CompanyOut, operation_id="get_company",
+               summary="One of your companies")
+def get_company(request, company: str):
+    found = _company(request, company)
+    return {"code": found.code, "name": found.name}
+
+
+class AccountQuery(Schema):
+    q: str = Field("", description="Part of the account or the name.")
+    cursor: str = Field("", description="next_cursor of the previous page.")
+    limit: int = Field(100, ge=1, le=500)
+
+
+def _accounts(request, company: str, model, query: AccountQuery) -> dict:
+    found = _company(request, company)
+    after = _cursor(query.cursor)
+    rows, more = selectors.account_page(company=found, model=model, q=query.q, after=after,
+                                        limit=query.limit)
+    return {
+        "results": [representations.account(a) for a in rows],
+        "next_cursor": selectors.encode_cursor(rows[-1].account) if more else None,
+    }
+
+
+@companies.get("/{company}/customers", response=AccountPageOut, operation_id="list_customers",
+               summary="The customers of a company (accounts to create sales orders for)")
+def list_customers(request, company: str, query: Query[AccountQuery]):
+    return _accounts(request, company, Customer, query)
+
+
+@companies.get("/{company}/vendors", response=AccountPageOut, operation_id="list_vendors",
+               summary="The vendors of a company (accounts to create purchase orders for)")
+def list_vendors(request, company: str, query: Query[AccountQuery]):
+    return _accounts(request, company, Vendor, query)
+
+
+def _cursor(cursor: str) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return selectors.decode_cursor(cursor)
+    except selectors.BadCursor:
+        raise validation_problem(
+            [{"field": "cursor", "message": _("This cursor is not one this API gave out.")}]
+        ) from None
+
+
+# -- orders -------------------------------------------------------------------------------------
+
+
+class OrderListQuery(Schema):
+    q: str = Field("", description="Number, customer or vendor, customer reference or "
+                                   "customer requisition (as the list screens search).")
+    intercompany: str = Field("", description="`yes`, `no`, or empty for all orders.")
+    status: str = Field("", description="`open`, `cancelled`, or empty for any status.")
+    cursor: str = Field("", description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+ERRORS_EDIT = {412: StaleProblemOut, 428: ProblemOut, 409: ProblemOut}
+
+# Documented here, read from request.headers by _expected_version and idempotency.run_once.
+IF_MATCH = Header(None, alias="If-Match", description='The ETag of the order as you read it, '
+                  'e.g. "3". Required: 428 without it.')
+IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key", max_length=255, description=(
+    "Any unique string (e.g. a UUID): the same key and body within 24 hours answers with the "
+    "first result instead of creating again."))
+
+
+def _order_operations(order_type: str) -> Router:
+    kind = "sales" if order_type == OrderType.SALES else "purchase"
+    router = Router(tags=["Sales orders" if kind == "sales" else "Purchase orders"])
+    base = "/{company}/" + representations.SEGMENTS[order_type]
+
+    @router.get(base + "/", response=OrderPageOut, operation_id=f"list_{kind}_orders",
+                summary=f"List the {kind} orders of a company, newest number first")
+    def list_orders(request, company: str, query: Query[OrderListQuery]):
+        found = _company(request, company)
+        form = OrderFilterForm(
+            {"q": query.q, "intercompany": query.intercompany, "status": query.status},
+            search_help="",
+        )
+        _check_form(form)
+        filters = order_selectors.OrderFilters(
+            q=form.cleaned_data["q"], intercompany=form.cleaned_data["intercompany"],
+            status=form.cleaned_data["status"],
+        )
+        rows, more = selectors.order_page(company=found, order_type=order_type, filters=filters,
+                                          after=_cursor(query.cursor), limit=query.limit)
+        next_cursor = selectors.encode_cursor(rows[-1].number) if more else None
+        next_url = None
+        if next_cursor:
+            params = request.GET.copy()
+            params["cursor"] = next_cursor
+            next_url = f"{request.path}?{params.urlencode()}"
+        return {
+            "results": [representations.order_summary(o, found.code) for o in rows],
+            "next_cursor": next_cursor,
+            "next": next_url,
+        }
+
+    @router.get(base + "/{number}", response=OrderDetailOut, operation_id=f"get_{kind}_order",
+                summary=f"One {kind} order, with its chain and each link's switch")
+    def get_order(request, company: str, number: str):
+        order = _order(request, order_type, company, number)
+        data, _codes, _ids = _detail(request, order)
+        return _json(OrderDetailOut, data, headers={"ETag": representations.etag_of(order)})
+
+    @router.patch(base + "/{number}", response={200: OrderSavedOut, **ERRORS_EDIT},
+                  operation_id=f"update_{kind}_order_customer_information",
+                  summary="Edit the customer information (needs If-Match)",
+                  description="Only the fields sent change. The change is copied along the "
+                  "chain as the switches say; `result` says where, and why not elsewhere.")
+    def update_order(request, company: str, number: str, payload: CustomerInformationIn,
+                     if_match: str | None = IF_MATCH):
+        order = _order(request, order_type, company, number)
+        given = payload.model_dump(exclude_unset=True)
+        if not given:
+            raise validation_problem([{"field": None, "message": _(
+                "Send customer_reference, customer_requisition or both.")}])
+        version = _expected_version(request, order)
+        data = {name: getattr(order, name) for name in CUSTOMER_INFORMATION_FIELDS}
+        form = CustomerInformationForm({**data, **given, "version": version})
+        _check_form(form)
+        try:
+            result = update_customer_information(
+                order=order, employee=request.auth, expected_version=version,
+                **{name: form.cleaned_data[name] for name in given},
+            )
+        except StaleOrderError as error:
+            raise _stale(request, order, str(error)) from None
+        # The order as saved, without reading it again: the version matched under the lock,
+        # so the only change since ``order`` was read is this one, set by this employee.
+        saved = result.order
+        for name in (*CUSTOMER_INFORMATION_FIELDS, "version", "updated_at", "status"):
+            setattr(order, name, getattr(saved, name))
+        for name in result.changed_fields:
+            setattr(order, f"{name}_set_by", request.auth)
+            setattr(order, f"{name}_set_for", order.company)
+        detail, codes, company_ids = _detail(request, order)
+        body = {"order": detail,
+                "result": representations.save_result(result, codes, company_ids)}
+        return _json(OrderSavedOut, body, headers={"ETag": representations.etag_of(order)})
+
+    @router.post(base + "/{number}/cancel", response={200: OrderDetailOut, **ERRORS_EDIT},
+                 operation_id=f"cancel_{kind}_order",
+                 summary=f"Cancel the {kind} order (needs If-Match)",
+                 description="A cancelled order keeps its values and no longer sends or "
+                 "receives customer-information copies. Cancelling it again changes nothing.")
+    def cancel(request, company: str, number: str, if_match: str | None = IF_MATCH):
+        order = _order(request, order_type, company, number)
+        version = _expected_version(request, order)
+        try:
+            cancel_order(order=order, employee=request.auth, expected_version=version)
+        except StaleOrderError as error:
+            raise _stale(request, order, str(error)) from None
+        fresh = _order(request, order_type, company, number)
+        data, _codes, _ids = _detail(request, fresh)
+        return _json(OrderDetailOut, data, headers={"ETag": representations.etag_of(fresh)})
+
+    @router.get(base + "/{number}/history", response=list[HistoryEntryOut],
+                operation_id=f"get_{kind}_order_history",
+                summary="Every change of the order, newest first")
+    def history(request, company: str, number: str):
+        order = _order(request, order_type, company, number)
+        entries = order_history(order=order)
+        sources = selectors.source_orders_visible(entries, selectors.company_ids_of(request.auth))
+        return [representations.history_entry(entry, sources) for entry in entries]
+
+    @router.get(base + "/{number}/timeline/{field}", response=list[TimelineEntryOut],
+                operation_id=f"get_{kind}_order_timeline",
+                summary="The values a field has held, oldest first, and whose each was")
+    def timeline(request, company: str, number: str, field: str):
+        order = _order(request, order_type, company, number)
+        if field not in CUSTOMER_INFORMATION_FIELDS:
+            raise Http404(_("No such field: use customer_reference or customer_requisition."))
+        return [representations.timeline_entry(e)
+                for e in customer_information_timeline(order=order, field=field)]
+
+    if order_type == OrderType.SALES:
+
+        @router.post(base + "/", response={201: OrderCreatedOut, 409: ProblemOut},
+                     operation_id="create_sales_order",
+                     summary="Create a sales order (to an intercompany customer: a two-legged "
+                     "chain)", description="Accepts Idempotency-Key.")
+        def create(request, company: str, payload: SalesOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
+            found = _company(request, company)
+
+            def run() -> HttpResponse:
+                form = SalesOrderCreateForm({
+                    "company": found.code,
+                    "customer": _account_pk(Customer, found, payload.customer),
+                    "customer_reference": payload.customer_reference,
+                    "customer_requisition": payload.customer_requisition,
+                }, company=found)
+                _check_form(form)
+                order = create_sales_order(
+                    employee=request.auth, company=found, customer=form.cleaned_data["customer"],
+                    customer_reference=form.cleaned_data["customer_reference"],
+                    customer_requisition=form.cleaned_data["customer_requisition"],
+                )
+                others = [order.intercompany_purchase_order] if order.is_intercompany else []
+                return _created(request, order, others)
+
+            return idempotency.run_once(request, run)
+
+        @router.post(base + "/{number}/intercompany-purchase-orders",
+                     response={201: OrderCreatedOut, 409: ProblemOut},
+                     operation_id="create_intercompany_purchase_order",
+                     summary="Source the sales order from an intercompany vendor (three legs, "
+                     "or A → B → C from an intercompany sales order)",
+                     description="Creates the intercompany purchase order and the selling "
+                     "company's intercompany sales order. Accepts Idempotency-Key.")
+        def source(request, company: str, number: str, payload: IntercompanyPurchaseOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
+            sales_order = _order(request, OrderType.SALES, company, number)
+
+            def run() -> HttpResponse:
+                form = IntercompanyPurchaseOrderForm(
+                    {"vendor": _account_pk(Vendor, sales_order.company, payload.vendor)},
+                    company=sales_order.company,
+                )
+                _check_form(form)
+                purchase_order = create_intercompany_purchase_order(
+                    employee=request.auth, sales_order=sales_order,
+                    vendor=form.cleaned_data["vendor"],
+                )
+                return _created(request, purchase_order, [purchase_order.intercompany_sales_order])
+
+            return idempotency.run_once(request, run)
+
+    else:
+
+        @router.post(base + "/", response={201: OrderCreatedOut, 409: ProblemOut},
+                     operation_id="create_purchase_order",
+                     summary="Create a purchase order (to an intercompany vendor: a two-legged "
+                     "chain)", description="Accepts Idempotency-Key.")
+        def create(request, company: str, payload: PurchaseOrderIn,
+                   idempotency_key: str | None = IDEMPOTENCY_KEY):
+            found = _company(request, company)
+
+            def run() -> HttpResponse:
+                form = PurchaseOrderCreateForm({
+                    "company": found.code,
+                    "vendor": _account_pk(Vendor, found, payload.vendor),
+                    "customer_reference": payload.customer_reference,
+                    "customer_requisition": payload.customer_requisition,
+                }, company=found)
+                _check_form(form)
+                order = create_purchase_order(
+                    employee=request.auth, company=found, vendor=form.cleaned_data["vendor"],
+                    customer_reference=form.cleaned_data["customer_reference"],
+                    customer_requisition=form.cleaned_data["customer_requisition"],
+                )
+                others = [order.intercompany_sales_order] if order.is_intercompany else []
+                return _created(request, order, others)
+
+            return idempotency.run_once(request, run)
+
+    return router
+
+
+# -- overwrites ---------------------------------------------------------------------------------
+
+
+class OverwriteQuery(Schema):
+    since: str = Field("", description="First day, YYYY-MM-DD (inclusive).")
+    until: str = Field("", description="Last day, YYYY-MM-DD (inclusive).")
+    field: str = Field("", description="`customer_reference` or `customer_requisition`.")
+    other_company: str = Field("", description="Code of the company on the other side.")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+overwrites = Router(tags=["Overwrites"])
+
+
+@overwrites.get("/{company}/overwrites", response=OverwritePageOut,
+                operation_id="list_overwrites",
+                summary="Cross-company overwrites on a company's orders, newest first")
+def list_overwrites(request, company: str, query: Query[OverwriteQuery]):
+    found = _company(request, company)
+    form = OverwriteFilterForm(
+        {"since": query.since, "until": query.until, "field": query.field,
+         "other_company": query.other_company},
+        company=found,
+    )
+    _check_form(form)
+    data = form.cleaned_data
+    filters = order_selectors.OverwriteFilters(
+        since=data.get("since"), until=data.get("until"), field=data.get("field") or "",
+        other_company=data.get("other_company"),
+    )
+    records = order_selectors.overwrite_records_of(company=found, filters=filters)
+    rows = [Overwrite.from_record(r) for r in records[: query.limit + 1]]
+    return {"results": [representations.overwrite(r) for r in rows[: query.limit]],
+            "more": len(rows) > query.limit}
+
+
+# -- trading relationships ----------------------------------------------------------------------
+
+relationships = Router(tags=["Trading relationships"])
+
+
+def _relationship(request, relationship_id: int):
+    found = selectors.relationships_visible_to(request.auth).filter(pk=relationship_id).first()
+    if found is None:
+        raise Http404(_("No such trading relationship."))
+    return found
+
+
+@relationships.get("/", response=list[TradingRelationshipOut],
+                   operation_id="list_trading_relationships",
+                   summary="Trading relationships in which one of your companies buys or sells")
+def list_relationships(request):
+    may_change = may_administer_relationships(request.auth)
+    return [representations.trading_relationship(r, may_change=may_change)
+            for r in selectors.relationships_visible_to(request.auth)]
+
+
+@relationships.get("/{relationship_id}", response=TradingRelationshipOut,
+                   operation_id="get_trading_relationship", summary="One trading relationship")
+def get_relationship(request, relationship_id: int):
+    found = _relationship(request, relationship_id)
+    return representations.trading_relationship(
+        found, may_change=may_administer_relationships(request.auth)
+    )
+
+
+@relationships.patch("/{relationship_id}", response={200: TradingRelationshipOut},
+                     operation_id="update_trading_relationship",
+                     summary="Switch the relationship or its customer-information policies",
+                     description="For those who may change relationships in the admin: "
+                     "superusers and staff in the group Trading relationship administrators. "
+                     "Switching copies nothing by itself; it governs the edits that follow.")
+def update_relationship(request, relationship_id: int, payload: TradingRelationshipIn):
+    found = _relationship(request, relationship_id)
+    if not may_administer_relationships(request.auth):
+        raise Problem(403, _("Only superusers and members of the group “Trading relationship "
+                             "administrators” change trading relationships."),
+                      kind="not-allowed")
+    changes = payload.model_dump(exclude_unset=True)
+    if not changes:
+        raise validation_problem([{"field": None, "message": _(
+            "Send at least one of active, purchase_policy_syncs_original_sales_order, "
+            "purchase_policy_syncs_intercompany_sales_order, "
+            "sales_policy_syncs_intercompany_purchase_order.")}])
+    if None in changes.values():
+        raise validation_problem([{"field": name, "message": _("Send true or false.")}
+                                  for name, value in changes.items() if value is None])
+    try:
+        updated = update_trading_relationship(relationship=found, employee=request.auth,
+                                              **changes)
+    except ValidationError as error:
+        raise validation_problem(field_errors(error)) from None
+    updated = _relationship(request, updated.pk)
+    return representations.trading_relationship(updated, may_change=True)
+
+
+api.add_router("/companies", companies)
+api.add_router("/companies", _order_operations(OrderType.SALES))
+api.add_router("/companies", _order_operations(OrderType.PURCHASE))
+api.add_router("/companies", overwrites)
+api.add_router("/trading-relationships", relationships)
