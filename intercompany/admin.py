@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from intercompany.admin_scoping import (
@@ -38,13 +40,14 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
     filter_horizontal = ("companies", "groups", "user_permissions")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Companies", {"fields": ("companies",)}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (gettext_lazy("Companies"), {"fields": ("companies",)}),
+        (gettext_lazy("Language and time zone"), {"fields": ("language", "time_zone")}),
         (
-            "Permissions",
+            gettext_lazy("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -112,8 +115,9 @@ class TradingRelationshipForm(forms.ModelForm):
         for name in ("intercompany_vendor", "intercompany_customer"):
             if name in self.fields:
                 self.fields[name].required = False
-                self.fields[name].help_text += (
-                    " Leave empty to use the existing intercompany account or create one."
+                self.fields[name].help_text = "{} {}".format(
+                    self.fields[name].help_text,
+                    _("Leave empty to use the existing intercompany account or create one."),
                 )
 
 
@@ -139,48 +143,54 @@ class TradingRelationshipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
     ]
     fieldsets = (
         (
-            "Trading relationship",
+            gettext_lazy("Trading relationship"),
             {
                 "fields": ("buying_company", "selling_company", "active"),
-                "description": "The buying company purchases from the selling company.",
+                "description": gettext_lazy(
+                    "The buying company purchases from the selling company."
+                ),
             },
         ),
         (
-            "Intercompany accounts",
+            gettext_lazy("Intercompany accounts"),
             {"fields": ("intercompany_vendor", "intercompany_customer", "intercompany_accounts")},
         ),
         (
-            "Purchase order policy (buying company)",
+            gettext_lazy("Purchase order policy (buying company)"),
             {
                 "fields": (
                     "purchase_policy_syncs_original_sales_order",
                     "purchase_policy_syncs_intercompany_sales_order",
                 ),
-                "description": "Recommended: both on. The original sales order and the "
-                "intercompany purchase order stay in step, and the intercompany purchase order "
-                "feeds the intercompany sales order.",
+                "description": gettext_lazy(
+                    "Recommended: both on. The original sales order and the intercompany "
+                    "purchase order stay in step, and the intercompany purchase order feeds the "
+                    "intercompany sales order."
+                ),
             },
         ),
         (
-            "Sales order policy (selling company)",
+            gettext_lazy("Sales order policy (selling company)"),
             {
                 "fields": ("sales_policy_syncs_intercompany_purchase_order",),
-                "description": "With this on as well as the purchase order policy, an employee "
-                "of one company can overwrite what an employee of the other company entered: "
-                "the last edit wins on every order of the chain. Overwrites are listed on the "
-                "Overwrites page.",
+                "description": gettext_lazy(
+                    "With this on as well as the purchase order policy, an employee of one "
+                    "company can overwrite what an employee of the other company entered: the "
+                    "last edit wins on every order of the chain. Overwrites are listed on the "
+                    "Overwrites page."
+                ),
             },
         ),
     )
 
-    @admin.display(description="accounts")
+    @admin.display(description=gettext_lazy("accounts"))
     def intercompany_accounts(self, obj):
         if not obj or not obj.pk:
-            return "Created automatically when left empty."
+            return _("Created automatically when left empty.")
         vendor, customer = obj.intercompany_vendor, obj.intercompany_customer
         return format_html(
-            "Vendor <a href=\"{}\">{} {}</a> in {} represents {}.<br>"
-            "Customer <a href=\"{}\">{} {}</a> in {} represents {}.",
+            _("Vendor <a href=\"{}\">{} {}</a> in {} represents {}.") + "<br>"
+            + _("Customer <a href=\"{}\">{} {}</a> in {} represents {}."),
             reverse("admin:intercompany_vendor_change", args=[vendor.pk]),
             vendor.account, vendor.name, obj.buying_company.code, obj.selling_company.code,
             reverse("admin:intercompany_customer_change", args=[customer.pk]),

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from intercompany.locale import switch_language
 from intercompany.preferences import preferences
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("preferences/", preferences, name="preferences"),
+    path("language/", switch_language, name="switch-language"),
     path("", RedirectView.as_view(pattern_name="orders:sales-order-list", permanent=False)),
     path("", include("orders.urls")),
 ]

@@ -14,7 +14,7 @@ def test_preferences_page_opens_from_the_header_for_the_signed_in_employee(clien
     body = response.content.decode()
     assert "<h1>Preferences</h1>" in body
     for section in sections():
-        assert section.title in body
+        assert str(section.title) in body
 
 
 def test_anonymous_visitor_is_sent_to_log_in(client, db):

@@ -104,7 +104,7 @@ def test_the_csv_export_has_one_row_per_overwrite(alice_client, overwritten):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="overwrites-USMF-')
     header, *rows = csv_rows(response)
-    assert header[:6] == ["When", "Company", "Order", "Order type", "Field", "Old value"]
+    assert header[:6] == ["When (UTC)", "Company", "Order", "Order type", "Field", "Old value"]
     assert sorted(row[2] for row in rows) == ["USMF-PO-000001", "USMF-SO-000001"]
     so_row = next(row for row in rows if row[2] == "USMF-SO-000001")
     assert so_row[1:] == [
