@@ -37,7 +37,12 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "is_staff", "is_active")
     list_filter = ("companies", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "first_name", "last_name", "email")
-    filter_horizontal = ("companies", "groups", "user_permissions")
+    # Plain multiple-choice lists: Django's two-box filter widget fails axe-core
+    # (aria-prohibited-attr on its search icons).
+    filter_horizontal = ()
+    # Django's split date/time inputs have no label of their own (axe: label); these dates are
+    # records, not settings.
+    readonly_fields = ("last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email")}),

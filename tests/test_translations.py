@@ -125,7 +125,9 @@ def test_the_header_switcher_saves_the_language_on_the_employee(client, alice):
     page = client.get(LIST).content.decode()
     assert 'lang="fr">Français</button>' in page
 
-    response = client.post(reverse("switch-language"), {"language": "fr"}, headers={"referer": LIST})
+    response = client.post(
+        reverse("switch-language"), {"language": "fr"}, headers={"referer": LIST}
+    )
 
     assert response.status_code == 302 and response["Location"] == LIST
     alice.refresh_from_db()
@@ -200,7 +202,9 @@ def test_the_sync_explains_in_french_where_a_change_went_and_which_switch_stoppe
 ):
     from tests.conftest import make_three_legged_chain
 
-    relationship = make_relationship(usmf, demf, purchase_policy_syncs_intercompany_sales_order=False)
+    relationship = make_relationship(
+        usmf, demf, purchase_policy_syncs_intercompany_sales_order=False
+    )
     chain = make_three_legged_chain(
         employee=french_alice, relationship=relationship, customer=external_customer,
         customer_requisition="PO-1",
