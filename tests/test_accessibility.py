@@ -206,3 +206,22 @@ def test_no_violation_on_any_admin_page(browser_page, axe_source, world, admin, 
         page.goto(url)
         found += violations(page, axe_source)
     assert found == [], "\n".join(found)
+
+
+def test_printing_an_order_or_its_history_leaves_out_the_screens_chrome(browser_page, world):
+    page = browser_page()
+    log_in(page, "alice")
+    for url in (
+        reverse("orders:sales-order-detail", args=[world.original.pk]),
+        reverse("orders:sales-order-history", args=[world.original.pk]),
+    ):
+        page.goto(url)
+        page.emulate_media(media="print")
+        for chrome in (".site-header", ".tabs", ".page-head__actions"):
+            assert page.locator(chrome).is_hidden(), (url, chrome)
+        assert page.locator("h1").is_visible()
+        assert page.locator("table").first.is_visible()
+        assert sideways_overflow(page) == 0
+        page.emulate_media(media="screen")
+        assert page.locator(".site-header").is_visible()
+    assert "PO-7790" in page.locator("table").first.inner_text()
