@@ -23,6 +23,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -41,16 +42,28 @@ class EmployeeLocaleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language:
+            if user.language in dict(settings.LANGUAGES):
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()
-            if user.time_zone:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+            zone = _zone(user.time_zone)
+            if zone is not None:
+                timezone.activate(zone)
         try:
             return self.get_response(request)
         finally:
             # Threads serve other requests next: never leave an employee's zone behind.
             timezone.deactivate()
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone of that name; None for none, or for a zone this machine no longer knows (the
+    group's default is shown then, rather than an error on every page)."""
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def current_time_zone_name() -> str:
@@ -60,8 +73,8 @@ def current_time_zone_name() -> str:
 
 def language_names() -> list[tuple[str, str]]:
     """Each language in its own words ("English", "Français"): how a reader finds theirs."""
-    return [(code, translation.get_language_info(code)["name_local"]) for code, _n in
-            settings.LANGUAGES]
+    return [(code, capfirst(translation.get_language_info(code)["name_local"]))
+            for code, _name in settings.LANGUAGES]
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
@@ -84,9 +97,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     if code not in dict(settings.LANGUAGES):
         return response
     if request.user.is_authenticated:
-        set_language_and_time_zone(
-            employee=request.user, language=code, time_zone=request.user.time_zone
-        )
+        set_language_and_time_zone(employee=request.user, language=code)
     _remember_language(response, code)
     return response
 

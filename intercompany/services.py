@@ -168,13 +168,19 @@ def update_trading_relationship(
     return locked
 
 
-def set_language_and_time_zone(*, employee: Employee, language: str, time_zone: str) -> Employee:
-    """Save an employee's own language and time zone (empty: the browser's language, the
-    group's default zone). Refuses an unknown language or zone with a ``ValidationError``."""
-    employee.language = language
-    employee.time_zone = time_zone
-    employee.full_clean(validate_unique=False, validate_constraints=False,
-                        exclude=[f.name for f in Employee._meta.fields
-                                 if f.name not in ("language", "time_zone")])
-    employee.save(update_fields=["language", "time_zone"])
+def set_language_and_time_zone(
+    *, employee: Employee, language: str | None = None, time_zone: str | None = None
+) -> Employee:
+    """Save an employee's own language and/or time zone (``None``: left as it is; empty: the
+    browser's language, the group's default zone). Refuses an unknown language or zone with a
+    ``ValidationError`` naming the field, and then saves nothing."""
+    changes = {
+        name: value
+        for name, value in (("language", language), ("time_zone", time_zone))
+        if value is not None
+    }
+    for name, value in changes.items():
+        setattr(employee, name, value)
+    employee.clean_fields(exclude=[f.name for f in Employee._meta.fields if f.name not in changes])
+    employee.save(update_fields=list(changes))
     return employee

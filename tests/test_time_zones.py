@@ -120,3 +120,19 @@ def test_the_demo_gives_each_clerk_their_companys_time_zone(db):
     assert zones["jonas"] == "Europe/Berlin"
     assert zones["priya"] == "Europe/London"
     assert zones["admin"] == ""
+
+
+@pytest.mark.django_db
+def test_a_zone_the_machine_no_longer_knows_falls_back_to_the_default_instead_of_failing(
+    client, alice
+):
+    from intercompany.models import Employee
+
+    Employee.objects.filter(pk=alice.pk).update(time_zone="Atlantis/Capital")
+    client.force_login(alice)
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    # Switching the language keeps the zone as it is (only the language is saved).
+    client.post(reverse("switch-language"), {"language": "fr"})
+    alice.refresh_from_db()
+    assert (alice.language, alice.time_zone) == ("fr", "Atlantis/Capital")
