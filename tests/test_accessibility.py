@@ -139,12 +139,15 @@ def test_the_french_pages_have_no_violation_either(browser_page, axe_source, wor
     page.get_by_label("Mot de passe").fill("correct-horse-battery")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    found = []
-    for url in clerk_urls(world)[:8]:
+    found, wide = [], []
+    for url in clerk_urls(world):
         page.goto(url)
         assert page.locator("html").get_attribute("lang") == "fr"
         found += violations(page, axe_source)
+        if sideways_overflow(page) > 0:
+            wide.append(f"{url}: {sideways_overflow(page)} px wider than the screen")
     assert found == [], "\n".join(found)
+    assert wide == [], "\n".join(wide)
 
 
 def test_the_phone_header_leaves_the_screen_to_the_page(browser_page, world, login_client):
