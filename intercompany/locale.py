@@ -66,11 +66,6 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
-def current_time_zone_name() -> str:
-    """The zone dates are shown in for this request, e.g. "Europe/Berlin"."""
-    return timezone.get_current_timezone_name()
-
-
 def language_names() -> list[tuple[str, str]]:
     """Each language in its own words ("English", "Français"): how a reader finds theirs."""
     return [(code, capfirst(translation.get_language_info(code)["name_local"]))
@@ -151,7 +146,9 @@ def _section_context(request: HttpRequest, form: LanguageTimeZoneForm | None = N
         form = LanguageTimeZoneForm(
             initial={"language": employee.language, "time_zone": employee.time_zone}
         )
-    return {"form": form, "current_zone": current_time_zone_name(), "now": timezone.now()}
+    return {
+        "form": form, "current_zone": timezone.get_current_timezone_name(), "now": timezone.now()
+    }
 
 
 def _save_section(request: HttpRequest) -> HttpResponse | dict:

@@ -4,6 +4,7 @@ Administrators maintain these in the admin. ``orders`` builds on them; nothing h
 ``orders``.
 """
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -57,8 +58,10 @@ def validate_time_zone(value: str) -> None:
         )
 
 
-def available_time_zones() -> set[str]:
-    return zoneinfo.available_timezones()
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    """The IANA zones of this machine (read once: the lookup walks the zone files)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 class Employee(AbstractUser):

@@ -173,9 +173,12 @@ def test_phone_lists_show_every_column_under_its_name(browser_page, world):
         assert cell.evaluate("td => getComputedStyle(td, '::before').content") == f'"{name}"'
     assert "DEMF-SO-000001" in row.inner_text()
     page.goto(reverse("orders:sales-order-list"))
-    first = page.locator(".table--cards tbody tr").first
-    assert "Customer requisition" in first.inner_text() or first.locator(
-        'td[data-label="Customer requisition"]').is_visible()
+    row = page.locator(".table--cards tbody tr", has_text="USMF-SO-000001")
+    cell = row.locator('td[data-label="Customer requisition"]')
+    assert cell.is_visible() and cell.inner_text() == "PO-7790"
+    assert cell.evaluate("td => getComputedStyle(td, '::before').content") == (
+        '"Customer requisition"'
+    )
 
 
 def admin_urls(world) -> list[str]:
