@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -40,16 +41,22 @@ class EmployeeAdmin(CompanyScopedAdminMixin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "is_staff", "is_active")
     list_filter = ("companies", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "first_name", "last_name", "email")
-    filter_horizontal = ("companies", "groups", "user_permissions")
+    # Plain multiple-choice lists: Django's two-box filter widget fails axe-core
+    # (aria-prohibited-attr on its search icons).
+    filter_horizontal = ()
+    # Django's split date/time inputs have no label of their own (axe: label); these dates are
+    # records, not settings.
+    readonly_fields = ("last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Companies", {"fields": ("companies",)}),
+        (gettext_lazy("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (gettext_lazy("Companies"), {"fields": ("companies",)}),
+        (gettext_lazy("Language and time zone"), {"fields": ("language", "time_zone")}),
         (
-            "Permissions",
+            gettext_lazy("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -136,8 +143,9 @@ class TradingRelationshipForm(forms.ModelForm):
         for name in ("intercompany_vendor", "intercompany_customer"):
             if name in self.fields:
                 self.fields[name].required = False
-                self.fields[name].help_text += (
-                    " Leave empty to use the existing intercompany account or create one."
+                self.fields[name].help_text = "{} {}".format(
+                    self.fields[name].help_text,
+                    _("Leave empty to use the existing intercompany account or create one."),
                 )
 
     def clean(self):
@@ -222,8 +230,8 @@ class TradingRelationshipAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, Si
             return _("Created automatically when left empty.")
         vendor, customer = obj.intercompany_vendor, obj.intercompany_customer
         return format_html(
-            _("Vendor <a href=\"{}\">{} {}</a> in {} represents {}.<br>"
-              "Customer <a href=\"{}\">{} {}</a> in {} represents {}."),
+            _("Vendor <a href=\"{}\">{} {}</a> in {} represents {}.") + "<br>"
+            + _("Customer <a href=\"{}\">{} {}</a> in {} represents {}."),
             reverse("admin:intercompany_vendor_change", args=[vendor.pk]),
             vendor.account, vendor.name, obj.buying_company.code, obj.selling_company.code,
             reverse("admin:intercompany_customer_change", args=[customer.pk]),

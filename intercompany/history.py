@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ChangeKind(models.TextChoices):
-    CREATED = "created", "created"
-    EDITED = "edited", "edited here"
-    SYNCED = "synced", "copied"
+    CREATED = "created", _("created")
+    EDITED = "edited", _("edited here")
+    SYNCED = "synced", _("copied")
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,10 @@ class ChangeRecord(models.Model):
         on_delete=models.SET_NULL,
         db_constraint=False,
         related_name="+",
-        verbose_name="acting for",
+        verbose_name=_("acting for"),
     )
     history_kind = models.CharField(
-        "kind", max_length=10, choices=ChangeKind.choices, default=ChangeKind.EDITED
+        _("kind"), max_length=10, choices=ChangeKind.choices, default=ChangeKind.EDITED
     )
 
     class Meta:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         section = _SECTIONS.get(request.POST.get("section", ""))
         if section is None:
-            return HttpResponseBadRequest("Unknown preferences section.")
+            return HttpResponseBadRequest(_("Unknown preferences section."))
         outcome = section.handle_post(request)
         if isinstance(outcome, HttpResponse):
             return outcome

@@ -16,28 +16,38 @@ from intercompany.switches import PolicyRights
 def _intercompany_account(model, *, company: Company, represents: Company, given=None):
     """Return the account of ``company`` that represents ``represents``: the one given (checked),
     the existing one, or a new one named after the represented company."""
-    label = model._meta.verbose_name
+    field = f"intercompany_{model._meta.model_name}"
+    is_vendor = model is Vendor
     if given is not None:
         # What the account represents now, not when the caller loaded it: a stale instance must
         # not re-point an account that already represents another company.
         given = model.objects.select_for_update().get(pk=given.pk)
         if given.company_id != company.pk:
-            raise ValidationError(
-                {f"intercompany_{label}": f"The intercompany {label} must be an account of "
-                 f"{company.code}."}
+            message = (
+                _("The intercompany vendor must be an account of %(company)s.") if is_vendor
+                else _("The intercompany customer must be an account of %(company)s.")
             )
+            raise ValidationError({field: message % {"company": company.code}})
         if given.represents_company_id not in (None, represents.pk):
-            raise ValidationError(
-                {f"intercompany_{label}": f"{label.capitalize()} {given.account} already "
-                 f"represents {given.represents_company.code}; an intercompany account "
-                 "represents one company only."}
+            message = (
+                _("Vendor %(account)s already represents %(company)s; an intercompany account "
+                  "represents one company only.") if is_vendor
+                else _("Customer %(account)s already represents %(company)s; an intercompany "
+                       "account represents one company only.")
             )
+            raise ValidationError({field: message % {
+                "account": given.account, "company": given.represents_company.code
+            }})
         if given.represents_company_id is None:
             clash = model.objects.filter(company=company, represents_company=represents)
             if clash.exclude(pk=given.pk).exists():
+                message = (
+                    _("%(company)s already has a vendor account representing %(other)s.")
+                    if is_vendor
+                    else _("%(company)s already has a customer account representing %(other)s.")
+                )
                 raise ValidationError(
-                    {f"intercompany_{label}": f"{company.code} already has a {label} account "
-                     f"representing {represents.code}."}
+                    {field: message % {"company": company.code, "other": represents.code}}
                 )
             given.represents_company = represents
             given.save(update_fields=["represents_company"])
@@ -76,7 +86,7 @@ def create_trading_relationship(
     (``NotAllowedError``).
     """
     if buying_company.pk == selling_company.pk:
-        raise ValidationError({"selling_company": "A company cannot trade with itself."})
+        raise ValidationError({"selling_company": _("A company cannot trade with itself.")})
     if employee is not None and not employee.is_superuser:
         ids = set(employee.companies.values_list("pk", flat=True))
         if not {buying_company.pk, selling_company.pk} <= ids:
@@ -90,8 +100,8 @@ def create_trading_relationship(
             buying_company=buying_company, selling_company=selling_company
         ).exists():
             raise ValidationError(
-                f"{buying_company.code} already has a trading relationship with "
-                f"{selling_company.code}."
+                _("%(buyer)s already has a trading relationship with %(seller)s.")
+                % {"buyer": buying_company.code, "seller": selling_company.code}
             )
         try:
             # A savepoint, so that losing a race with an identical request (both creating the
@@ -129,9 +139,10 @@ def create_trading_relationship(
                 relationship.save()
         except IntegrityError:
             raise ValidationError(
-                f"{buying_company.code} already has a trading relationship with "
-                f"{selling_company.code}, or one of its intercompany accounts is already "
-                "used by another relationship."
+                _(
+                    "%(buyer)s already has a trading relationship with %(seller)s, or one of its "
+                    "intercompany accounts is already used by another relationship."
+                ) % {"buyer": buying_company.code, "seller": selling_company.code}
             ) from None
     return relationship
 
@@ -186,3 +197,21 @@ def update_trading_relationship(
             changes={name: (old_values[name], getattr(locked, name)) for name in changed},
         )
     return locked
+
+
+def set_language_and_time_zone(
+    *, employee: Employee, language: str | None = None, time_zone: str | None = None
+) -> Employee:
+    """Save an employee's own language and/or time zone (``None``: left as it is; empty: the
+    browser's language, the group's default zone). Refuses an unknown language or zone with a
+    ``ValidationError`` naming the field, and then saves nothing."""
+    changes = {
+        name: value
+        for name, value in (("language", language), ("time_zone", time_zone))
+        if value is not None
+    }
+    for name, value in changes.items():
+        setattr(employee, name, value)
+    employee.clean_fields(exclude=[f.name for f in Employee._meta.fields if f.name not in changes])
+    employee.save(update_fields=list(changes))
+    return employee

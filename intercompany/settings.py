@@ -96,9 +96,14 @@ MIDDLEWARE = [
     # the app server itself: no separate web server needed in front of gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of the browser (Accept-Language) or of the switcher's cookie; an employee's
+    # saved choice overrides it below, once the employee is known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The logged-in employee's language and time zone (Preferences), for the whole request.
+    "intercompany.locale.EmployeeLocaleMiddleware",
     # Every page needs a login unless its view says otherwise (only the login pages do), so a
     # new page cannot be published to anonymous visitors by forgetting a decorator.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -124,6 +129,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alerts.context_processors.unread_alerts",
@@ -179,7 +186,14 @@ if os.environ.get("TRUSTED_PROXY_COUNT"):
     AXES_IPWARE_PROXY_COUNT = int(os.environ["TRUSTED_PROXY_COUNT"])
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
-LANGUAGE_CODE = "en-gb"
+# English by default; French for employees who choose it (Preferences, the header's switcher)
+# or whose browser asks for it. The catalogue is locale/fr/LC_MESSAGES/django.po (README,
+# "Translations").
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The default time zone: of employees who chose none, of management commands and of logs. Each
+# employee's own zone (Preferences) is activated for their requests.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -22,6 +22,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Unicode categories that never belong in a business text field: control characters (tabs and
 # newlines included), unpaired surrogates, and the line/paragraph separators.
@@ -36,7 +37,10 @@ def reject_control_characters(value: str) -> None:
     for char in value:
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
             raise ValidationError(
-                "Control characters (such as tabs, line breaks or U+%(code)04X) are not allowed.",
+                gettext_lazy(
+                    "Control characters (such as tabs, line breaks or U+%(code)04X) are not "
+                    "allowed."
+                ),
                 code="control_characters",
                 params={"code": ord(char)},
             )
@@ -111,19 +115,23 @@ def clean_text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{label} must be text.", code="invalid")
+        raise ValidationError(_("%(label)s must be text.") % {"label": label}, code="invalid")
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{label} is required.", code="required")
+        raise ValidationError(_("%(label)s is required.") % {"label": label}, code="required")
     if len(value) > max_length:
         raise ValidationError(
-            f"{label} is {len(value)} characters long; at most {max_length} are allowed.",
+            _("%(label)s is %(length)d characters long; at most %(limit)d are allowed.")
+            % {"label": label, "length": len(value), "limit": max_length},
             code="max_length",
         )
     try:
         reject_control_characters(value)
     except ValidationError as error:
-        raise ValidationError(f"{label}: {error.messages[0]}", code=error.code) from None
+        raise ValidationError(
+            _("%(label)s: %(error)s") % {"label": label, "error": error.messages[0]},
+            code=error.code,
+        ) from None
     reject_invisible_characters(value, label=label)
     return value
 

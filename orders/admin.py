@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -81,10 +82,15 @@ class OrderAdminForm(forms.ModelForm):
             current = type(self.instance).objects.filter(pk=self.instance.pk).first()
             if current is not None and current.version != expected:
                 raise ValidationError(
-                    f"{current.number} was changed by someone else after you opened it "
-                    f"(customer reference now “{current.customer_reference}”, customer "
-                    f"requisition now “{current.customer_requisition}”). Reload the page and "
-                    "make your change again."
+                    _(
+                        "%(number)s was changed by someone else after you opened it (customer "
+                        "reference now “%(reference)s”, customer requisition now "
+                        "“%(requisition)s”). Reload the page and make your change again."
+                    ) % {
+                        "number": current.number,
+                        "reference": current.customer_reference,
+                        "requisition": current.customer_requisition,
+                    }
                 )
         return cleaned
 
@@ -96,15 +102,24 @@ class OrderAdminForm(forms.ModelForm):
         if company is None or party is None:
             return
         if party.company_id != company.pk:
-            self.add_error(party_field, f"{party.account} is not an account of {company.code}.")
+            self.add_error(
+                party_field,
+                _("%(account)s is not an account of %(company)s.")
+                % {"account": party.account, "company": company.code},
+            )
             return
         origin = cleaned.get("source_sales_order")
         if origin is not None:
             if origin.company_id != company.pk:
-                self.add_error("source_sales_order", f"{origin.number} is not an order of "
-                                                     f"{company.code}.")
+                self.add_error(
+                    "source_sales_order",
+                    _("%(number)s is not an order of %(company)s.")
+                    % {"number": origin.number, "company": company.code},
+                )
             if not party.is_intercompany:
-                self.add_error("vendor", "Only an intercompany vendor can source a sales order.")
+                self.add_error(
+                    "vendor", _("Only an intercompany vendor can source a sales order.")
+                )
         if party.is_intercompany:
             buyer, seller = (
                 (company, party.represents_company) if party_field == "vendor"
@@ -315,9 +330,12 @@ class PurchaseOrderAdminForm(OrderAdminForm):
     source_sales_order = forms.ModelChoiceField(
         queryset=SalesOrder.objects.none(),
         required=False,
-        help_text="To source a sales order from an intercompany vendor (three legs): the sales "
-        "order of the same company. Its customer information is copied as the purchase order "
-        "policy says.",
+        label=gettext_lazy("Source sales order"),
+        help_text=gettext_lazy(
+            "To source a sales order from an intercompany vendor (three legs): the sales order "
+            "of the same company. Its customer information is copied as the purchase order "
+            "policy says."
+        ),
     )
 
 

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from intercompany.exceptions import IntercompanyError
 
 
@@ -10,7 +12,9 @@ class StaleOrderError(IntercompanyError):
     def __init__(self, *, current):
         self.current = current
         super().__init__(
-            f"{current.number} was changed by someone else after you opened it "
-            "(possibly a copy from another order of its chain). Nothing was saved: "
-            "check the current values and save again."
+            _(
+                "%(number)s was changed by someone else after you opened it (possibly a copy "
+                "from another order of its chain). Nothing was saved: check the current values "
+                "and save again."
+            ) % {"number": current.number}
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from intercompany.models import Company
@@ -34,37 +35,43 @@ from orders.selectors import (
 class AccountChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         if obj.represents_company_id:
-            return f"{obj.account} {obj.name} (intercompany: {obj.represents_company.code})"
+            return _("%(account)s %(name)s (intercompany: %(company)s)") % {
+                "account": obj.account, "name": obj.name, "company": obj.represents_company.code
+            }
         return f"{obj.account} {obj.name}"
 
 
 def _customer_reference_field() -> forms.CharField:
     return forms.CharField(
-        label="Customer reference",
+        label=gettext_lazy("Customer reference"),
         max_length=CUSTOMER_REFERENCE_MAX_LENGTH,
         required=False,
         validators=[
             reject_control_characters, invisible_characters_validator("Customer reference")
         ],
         error_messages={
-            "max_length": "Customer reference is too long: at most %(limit_value)d characters "
-            "(it has %(show_value)d)."
+            "max_length": gettext_lazy(
+                "Customer reference is too long: at most %(limit_value)d characters "
+                "(it has %(show_value)d)."
+            )
         },
     )
 
 
 def _customer_requisition_field() -> forms.CharField:
     return forms.CharField(
-        label="Customer requisition",
+        label=gettext_lazy("Customer requisition"),
         max_length=CUSTOMER_REQUISITION_MAX_LENGTH,
         required=False,
-        help_text="The customer's purchase order number.",
+        help_text=gettext_lazy("The customer's purchase order number."),
         validators=[
             reject_control_characters, invisible_characters_validator("Customer requisition")
         ],
         error_messages={
-            "max_length": "Customer requisition is too long: at most %(limit_value)d characters "
-            "(it has %(show_value)d)."
+            "max_length": gettext_lazy(
+                "Customer requisition is too long: at most %(limit_value)d characters "
+                "(it has %(show_value)d)."
+            )
         },
     )
 
@@ -84,14 +91,18 @@ class CompanyBoundForm(forms.Form):
         code = self.cleaned_data["company"]
         if code != self.for_company.code:
             raise forms.ValidationError(
-                f"This form was opened for {code}, but you now act for {self.for_company.code}. "
-                "Check the form and save again."
+                _(
+                    "This form was opened for %(opened)s, but you now act for %(now)s. "
+                    "Check the form and save again."
+                ) % {"opened": code, "now": self.for_company.code}
             )
         return code
 
 
 class SalesOrderCreateForm(CompanyBoundForm):
-    customer = AccountChoiceField(queryset=None, empty_label="Choose a customer")
+    customer = AccountChoiceField(
+        queryset=None, label=gettext_lazy("Customer"), empty_label=gettext_lazy("Choose a customer")
+    )
     customer_reference = _customer_reference_field()
     customer_requisition = _customer_requisition_field()
 
@@ -100,24 +111,26 @@ class SalesOrderCreateForm(CompanyBoundForm):
         self.fields["customer"].queryset = customers_of(company).select_related(
             "represents_company"
         )
-        self.fields["customer"].error_messages["invalid_choice"] = (
-            f"Choose one of the customers of {company.code}."
-        )
-        self.fields["customer"].error_messages["required"] = "Choose the customer."
+        self.fields["customer"].error_messages["invalid_choice"] = _(
+            "Choose one of the customers of %(company)s."
+        ) % {"company": company.code}
+        self.fields["customer"].error_messages["required"] = _("Choose the customer.")
 
 
 class PurchaseOrderCreateForm(CompanyBoundForm):
-    vendor = AccountChoiceField(queryset=None, empty_label="Choose a vendor")
+    vendor = AccountChoiceField(
+        queryset=None, label=gettext_lazy("Vendor"), empty_label=gettext_lazy("Choose a vendor")
+    )
     customer_reference = _customer_reference_field()
     customer_requisition = _customer_requisition_field()
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, company=company, **kwargs)
         self.fields["vendor"].queryset = vendors_of(company).select_related("represents_company")
-        self.fields["vendor"].error_messages["invalid_choice"] = (
-            f"Choose one of the vendors of {company.code}."
-        )
-        self.fields["vendor"].error_messages["required"] = "Choose the vendor."
+        self.fields["vendor"].error_messages["invalid_choice"] = _(
+            "Choose one of the vendors of %(company)s."
+        ) % {"company": company.code}
+        self.fields["vendor"].error_messages["required"] = _("Choose the vendor.")
 
 
 class CustomerInformationForm(forms.Form):
@@ -139,7 +152,9 @@ class CustomerInformationForm(forms.Form):
         widget=forms.HiddenInput,
         min_value=1,
         error_messages={
-            code: "This form is incomplete or damaged. Open the order again and redo the change."
+            code: gettext_lazy(
+                "This form is incomplete or damaged. Open the order again and redo the change."
+            )
             for code in ("required", "invalid", "min_value")
         },
     )
@@ -179,29 +194,35 @@ def may_change_customer(order) -> bool:
 class IntercompanyPurchaseOrderForm(forms.Form):
     vendor = AccountChoiceField(
         queryset=None,
-        label="Intercompany vendor",
-        empty_label="Choose an intercompany vendor",
-        help_text="Only vendors on an active trading relationship are listed.",
+        label=gettext_lazy("Intercompany vendor"),
+        empty_label=gettext_lazy("Choose an intercompany vendor"),
+        help_text=gettext_lazy("Only vendors on an active trading relationship are listed."),
     )
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vendor"].queryset = active_intercompany_vendors_of(company)
-        self.fields["vendor"].error_messages["invalid_choice"] = (
-            f"Choose one of the active intercompany vendors of {company.code}."
-        )
-        self.fields["vendor"].error_messages["required"] = "Choose the intercompany vendor."
+        self.fields["vendor"].error_messages["invalid_choice"] = _(
+            "Choose one of the active intercompany vendors of %(company)s."
+        ) % {"company": company.code}
+        self.fields["vendor"].error_messages["required"] = _("Choose the intercompany vendor.")
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100)
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100)
     intercompany = forms.ChoiceField(
-        label="Intercompany",
+        label=gettext_lazy("Intercompany"),
         required=False,
-        choices=[("", "All orders"), ("yes", "Intercompany only"), ("no", "Not intercompany")],
+        choices=[
+            ("", gettext_lazy("All orders")),
+            ("yes", gettext_lazy("Intercompany only")),
+            ("no", gettext_lazy("Not intercompany")),
+        ],
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *OrderStatus.choices]
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *OrderStatus.choices],
     )
     per_page = forms.TypedChoiceField(
         label=_("Rows per page"),
@@ -235,17 +256,17 @@ _FIRST_DATE, _LAST_DATE = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 
 
 class OverwriteFilterForm(forms.Form):
-    since = forms.DateField(label="From", required=False, widget=DateInput())
-    until = forms.DateField(label="To", required=False, widget=DateInput())
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
     field = forms.ChoiceField(
-        label="Field",
+        label=gettext_lazy("Field"),
         required=False,
-        choices=[("", "Both fields")]
+        choices=[("", gettext_lazy("Both fields"))]
         + [(name, FIELD_LABELS[name]) for name in TYPED_CUSTOMER_INFORMATION_FIELDS],
     )
     other_company = forms.ModelChoiceField(
-        label="Other company", required=False, queryset=None, empty_label="Any company",
-        to_field_name="code",
+        label=gettext_lazy("Other company"), required=False, queryset=None,
+        empty_label=gettext_lazy("Any company"), to_field_name="code",
     )
 
     def __init__(self, *args, company: Company, **kwargs):
@@ -257,17 +278,17 @@ class OverwriteFilterForm(forms.Form):
         since, until = cleaned.get("since"), cleaned.get("until")
         for name, value in (("since", since), ("until", until)):
             if value and not _FIRST_DATE <= value <= _LAST_DATE:
-                self.add_error(name, "Choose a date between the years 1900 and 9998.")
+                self.add_error(name, _("Choose a date between the years 1900 and 9998."))
                 cleaned[name] = None
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and since > until:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", _("The end date is before the start date."))
         return cleaned
 
 
 class CompanySwitchForm(forms.Form):
     company = forms.ModelChoiceField(
-        label="Acting for", queryset=None, to_field_name="code", empty_label=None
+        label=gettext_lazy("Acting for"), queryset=None, to_field_name="code", empty_label=None
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 

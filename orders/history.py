@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from intercompany.history import ChangeKind
@@ -29,12 +30,12 @@ from orders.models import (
 )
 
 FIELD_LABELS = {
-    "customer_reference": "Customer reference",
-    "customer_requisition": "Customer requisition",
+    "customer_reference": gettext_lazy("Customer reference"),
+    "customer_requisition": gettext_lazy("Customer requisition"),
     "original_customer_account": _("Original customer account"),
     "original_customer_name": _("Original customer name"),
     "customer": _("Customer"),
-    "status": "Status",
+    "status": gettext_lazy("Status"),
 }
 HISTORY_FIELDS = (*CUSTOMER_INFORMATION_FIELDS, "status")
 
@@ -43,9 +44,12 @@ def how_it_came(kind: str, source_role: str, source_number: str) -> tuple[str, s
     """How a change came about, as the words and the number of the order it came from:
     ("copied from intercompany sales order", "DEMF-SO-000412"), or ("edited here", "")."""
     if source_number and kind in (ChangeKind.SYNCED, ChangeKind.CREATED):
-        verb = "copied from" if kind == ChangeKind.SYNCED else "created from"
-        return f"{verb} {source_role or 'order'}", source_number
-    return ("created here" if kind == ChangeKind.CREATED else "edited here"), ""
+        # The role is stored in English (intercompany/history.py); shown in the reader's words.
+        role = _(source_role) if source_role else _("order")
+        if kind == ChangeKind.SYNCED:
+            return _("copied from %(role)s") % {"role": role}, source_number
+        return _("created from %(role)s") % {"role": role}, source_number
+    return (_("created here") if kind == ChangeKind.CREATED else _("edited here")), ""
 
 
 @dataclass(frozen=True)
@@ -162,15 +166,21 @@ class Overwrite:
         """E.g. "customer requisition `PO-7781` (set by Alice Martin, USMF) was overwritten by
         `PO-7790` by Jonas Weber, DEMF, via intercompany sales order DEMF-SO-000412, ..."."""
         if self.kind == "synced":
-            via = f"via {self.source_role} {self.source_number}"
+            via = _("via %(role)s %(number)s") % {
+                "role": _(self.source_role), "number": self.source_number
+            }
         else:
-            via = f"on {self.order_number}"
+            via = _("on %(number)s") % {"number": self.order_number}
         when = date_format(timezone.localtime(self.at), "j M Y H:i")
-        return (
-            f"{self.label.lower()} `{self.old_value}` (set by {self.old_setter.employee_name}, "
-            f"{self.old_setter.company_code}) was overwritten by `{self.new_value}` by "
-            f"{self.new_setter.employee_name}, {self.new_setter.company_code}, {via}, {when}"
-        )
+        return _(
+            "%(field)s `%(old)s` (set by %(old_name)s, %(old_company)s) was overwritten by "
+            "`%(new)s` by %(new_name)s, %(new_company)s, %(via)s, %(when)s"
+        ) % {
+            "field": str(self.label).lower(), "old": self.old_value,
+            "old_name": self.old_setter.employee_name, "old_company": self.old_setter.company_code,
+            "new": self.new_value, "new_name": self.new_setter.employee_name,
+            "new_company": self.new_setter.company_code, "via": via, "when": when,
+        }
 
 
 class _Names:
@@ -186,7 +196,9 @@ class _Names:
     def setter(self, employee_id, company_id) -> Setter:
         return Setter(
             employee_id,
-            self.employees.get(employee_id, "system" if employee_id is None else "former employee"),
+            self.employees.get(
+                employee_id, _("system") if employee_id is None else _("former employee")
+            ),
             company_id,
             self.companies.get(company_id, ""),
         )

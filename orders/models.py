@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from intercompany.history import ChangeKind, ChangeRecord, SourceOrder
@@ -37,34 +38,43 @@ ORIGINAL_CUSTOMER_NAME_MAX_LENGTH = 120
 
 
 class OrderStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class OrderType(models.TextChoices):
-    SALES = "sales", "sales order"
-    PURCHASE = "purchase", "purchase order"
+    SALES = "sales", _("sales order")
+    PURCHASE = "purchase", _("purchase order")
+
 
 
 class OrderChain(models.Model):
     """The orders of one trade across companies. Its row is the chain's lock."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order chain")
+        verbose_name_plural = _("order chains")
 
     def __str__(self) -> str:
-        return f"Chain {self.pk}"
+        return _("Chain %(number)s") % {"number": self.pk}
 
 
 class NumberSequence(models.Model):
     """The last number handed out per company and document type (locked while numbering)."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, verbose_name=_("company"))
     document = models.CharField(
-        max_length=2, choices=[("SO", "Sales order"), ("PO", "Purchase order")]
+        _("document"),
+        max_length=2,
+        choices=[("SO", _("Sales order")), ("PO", _("Purchase order"))],
     )
-    last_value = models.PositiveBigIntegerField(default=0)
+    last_value = models.PositiveBigIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "document"], name="one_sequence_per_document"
@@ -79,11 +89,15 @@ class OrderChangeRecord(ChangeRecord):
     """Extra history columns of orders: for a synced copy, the order the value came from."""
 
     history_source_type = models.CharField(
-        max_length=10, choices=OrderType.choices, blank=True, default=""
+        _("source order type"), max_length=10, choices=OrderType.choices, blank=True, default=""
     )
-    history_source_id = models.BigIntegerField(null=True, blank=True)
-    history_source_number = models.CharField("copied from", max_length=30, blank=True, default="")
-    history_source_role = models.CharField(max_length=40, blank=True, default="")
+    history_source_id = models.BigIntegerField(_("source order id"), null=True, blank=True)
+    history_source_number = models.CharField(
+        _("copied from"), max_length=30, blank=True, default=""
+    )
+    history_source_role = models.CharField(
+        _("source order role"), max_length=40, blank=True, default=""
+    )
     history_source_company = models.ForeignKey(
         Company,
         null=True,
@@ -91,6 +105,7 @@ class OrderChangeRecord(ChangeRecord):
         on_delete=models.SET_NULL,
         db_constraint=False,
         related_name="+",
+        verbose_name=_("source company"),
     )
 
     class Meta:
@@ -105,33 +120,33 @@ class Order(models.Model):
     form opened before someone else's change is refused instead of erasing it.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT)
-    number = models.CharField(max_length=30, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, verbose_name=_("company"))
+    number = models.CharField(_("number"), max_length=30, editable=False)
     customer_reference = models.CharField(
-        "Customer reference", max_length=CUSTOMER_REFERENCE_MAX_LENGTH, blank=True, default=""
+        _("Customer reference"), max_length=CUSTOMER_REFERENCE_MAX_LENGTH, blank=True, default=""
     )
     customer_requisition = models.CharField(
-        "Customer requisition",
+        _("Customer requisition"),
         max_length=CUSTOMER_REQUISITION_MAX_LENGTH,
         blank=True,
         default="",
-        help_text="The customer's purchase order number.",
+        help_text=_("The customer's purchase order number."),
     )
     customer_reference_set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        related_name="+", editable=False, verbose_name=_("customer reference set by"),
     )
     customer_reference_set_for = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        editable=False,
+        editable=False, verbose_name=_("customer reference set for"),
     )
     customer_requisition_set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        related_name="+", editable=False, verbose_name=_("customer requisition set by"),
     )
     customer_requisition_set_for = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        editable=False,
+        editable=False, verbose_name=_("customer requisition set for"),
     )
     original_customer_account = models.CharField(
         _("Original customer account"), max_length=ORIGINAL_CUSTOMER_ACCOUNT_MAX_LENGTH,
@@ -166,17 +181,20 @@ class Order(models.Model):
         "SalesOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         editable=False, verbose_name=_("original sales order"),
     )
-    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     chain = models.ForeignKey(
-        OrderChain, null=True, blank=True, on_delete=models.PROTECT, editable=False
+        OrderChain, null=True, blank=True, on_delete=models.PROTECT, editable=False,
+        verbose_name=_("chain"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        related_name="+", editable=False, verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
     order_type: str  # set by subclasses
 
@@ -278,7 +296,10 @@ class Order(models.Model):
 class SalesOrder(Order):
     order_type = OrderType.SALES
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="sales_orders",
+        verbose_name=_("customer"),
+    )
     intercompany_purchase_order = models.OneToOneField(
         "PurchaseOrder",
         null=True,
@@ -286,12 +307,17 @@ class SalesOrder(Order):
         on_delete=models.PROTECT,
         related_name="intercompany_sales_order",
         editable=False,
-        help_text="For an intercompany sales order: the intercompany purchase order it mirrors.",
+        verbose_name=_("intercompany purchase order"),
+        help_text=_(
+            "For an intercompany sales order: the intercompany purchase order it mirrors."
+        ),
     )
 
     history = HistoricalRecords(bases=[OrderChangeRecord])
 
     class Meta(Order.Meta):
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="sales_order_number_unique")
         ]
@@ -318,16 +344,23 @@ class SalesOrder(Order):
 
     @property
     def role(self) -> str:
+        """In English: it is stored in the history (the order a copy came from). Translated
+        where shown: ``gettext(order.role)``, ``{% translate order.role %}``."""
         if self.is_intercompany:
-            return "intercompany sales order"
+            return gettext_noop("intercompany sales order")
         # A sales order that joined a chain without mirroring a purchase order sources from one.
-        return "original sales order" if self.chain_id else "sales order"
+        if self.chain_id:
+            return gettext_noop("original sales order")
+        return gettext_noop("sales order")
 
 
 class PurchaseOrder(Order):
     order_type = OrderType.PURCHASE
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="purchase_orders")
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="purchase_orders",
+        verbose_name=_("vendor"),
+    )
     origin_sales_order = models.ForeignKey(
         SalesOrder,
         null=True,
@@ -335,7 +368,8 @@ class PurchaseOrder(Order):
         on_delete=models.PROTECT,
         related_name="intercompany_purchase_orders",
         editable=False,
-        help_text="The sales order this intercompany purchase order was created from.",
+        verbose_name=_("origin sales order"),
+        help_text=_("The sales order this intercompany purchase order was created from."),
     )
     trading_relationship = models.ForeignKey(
         TradingRelationship,
@@ -344,11 +378,14 @@ class PurchaseOrder(Order):
         on_delete=models.PROTECT,
         related_name="purchase_orders",
         editable=False,
+        verbose_name=_("trading relationship"),
     )
 
     history = HistoricalRecords(bases=[OrderChangeRecord])
 
     class Meta(Order.Meta):
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "number"], name="purchase_order_number_unique"
@@ -361,7 +398,9 @@ class PurchaseOrder(Order):
 
     @property
     def role(self) -> str:
-        return "intercompany purchase order" if self.is_intercompany else "purchase order"
+        if self.is_intercompany:
+            return gettext_noop("intercompany purchase order")
+        return gettext_noop("purchase order")
 
 
 ORDER_MODELS = {OrderType.SALES: SalesOrder, OrderType.PURCHASE: PurchaseOrder}

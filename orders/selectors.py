@@ -568,10 +568,11 @@ def history_lines(*, order: Order, company_ids: set[int], url_of) -> list[Histor
                 HistoryLine(
                     first=index == 0,
                     field=change.label if change else "",
-                    old=change.old if change else "",
-                    new=change.new if change else "",
+                    old=_shown_value(change, change.old) if change else "",
+                    new=_shown_value(change, change.new) if change else "",
                     overwrote=(
-                        f"{change.old} set by {change.overwrote}"
+                        _("%(value)s set by %(setter)s")
+                        % {"value": change.old, "setter": change.overwrote}
                         if change and change.overwrote else ""
                     ),
                     anchor=history_anchor(entry.history_id, change.field if change else ""),
@@ -579,6 +580,13 @@ def history_lines(*, order: Order, company_ids: set[int], url_of) -> list[Histor
                 )
             )
     return lines
+
+
+def _shown_value(change, value: str) -> str:
+    """A status as its label in the reader's language ("Open"); other values as stored."""
+    if change.field == "status" and value in OrderStatus.values:
+        return str(OrderStatus(value).label)
+    return value
 
 
 def changes_since(*, order: Order, version: int) -> list[HistoryEntry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from intercompany.exceptions import InactiveRelationshipError, NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
@@ -32,8 +33,10 @@ from orders.sync import SyncResult, copy_at_creation, lock_order, save_customer_
 UNSET = object()
 
 _LIMITS = {
-    "customer_reference": ("Customer reference", CUSTOMER_REFERENCE_MAX_LENGTH),
-    "customer_requisition": ("Customer requisition", CUSTOMER_REQUISITION_MAX_LENGTH),
+    "customer_reference": (gettext_lazy("Customer reference"), CUSTOMER_REFERENCE_MAX_LENGTH),
+    "customer_requisition": (
+        gettext_lazy("Customer requisition"), CUSTOMER_REQUISITION_MAX_LENGTH
+    ),
 }
 
 
@@ -56,7 +59,10 @@ def clean_customer_information(values: dict[str, object]) -> dict[str, str]:
 
 def check_works_for(employee: Employee, company: Company) -> None:
     if employee is None or not (employee.is_superuser or employee.works_for(company)):
-        raise NotAllowedError(f"{employee} does not work for {company.code}.")
+        raise NotAllowedError(
+            _("%(employee)s does not work for %(company)s.")
+            % {"employee": employee, "company": company.code}
+        )
 
 
 def active_relationship(
@@ -71,13 +77,15 @@ def active_relationship(
     )
     if relationship is None:
         raise InactiveRelationshipError(
-            f"There is no trading relationship in which {buying_company.code} buys from "
-            f"{selling_company.code}."
+            _("There is no trading relationship in which %(buyer)s buys from %(seller)s.")
+            % {"buyer": buying_company.code, "seller": selling_company.code}
         )
     if not relationship.active:
         raise InactiveRelationshipError(
-            f"The trading relationship {buying_company.code} buys from {selling_company.code} is "
-            "inactive: no intercompany order can be created on it. Nothing was created."
+            _(
+                "The trading relationship %(buyer)s buys from %(seller)s is inactive: no "
+                "intercompany order can be created on it. Nothing was created."
+            ) % {"buyer": buying_company.code, "seller": selling_company.code}
         )
     return relationship
 
@@ -88,7 +96,7 @@ def allocate_number(*, company: Company, document: str) -> str:
     The sequence row stays locked until the creating transaction ends, so two clerks creating at
     once get consecutive numbers; a number already taken (imported by hand) is skipped.
     """
-    sequence, _ = NumberSequence.objects.select_for_update().get_or_create(
+    sequence, _created = NumberSequence.objects.select_for_update().get_or_create(
         company=company, document=document
     )
     model = SalesOrder if document == "SO" else PurchaseOrder
@@ -162,8 +170,9 @@ def create_sales_order(
         {"customer_reference": customer_reference, "customer_requisition": customer_requisition}
     )
     if customer.company_id != company.pk:
-        raise ValidationError({"customer": f"Customer {customer.account} is not a customer of "
-                                           f"{company.code}."})
+        raise ValidationError({"customer": _(
+            "Customer %(account)s is not a customer of %(company)s."
+        ) % {"account": customer.account, "company": company.code}})
     relationship = None
     if customer.is_intercompany:
         relationship = active_relationship(
@@ -218,8 +227,9 @@ def create_purchase_order(
         {"customer_reference": customer_reference, "customer_requisition": customer_requisition}
     )
     if vendor.company_id != company.pk:
-        raise ValidationError({"vendor": f"Vendor {vendor.account} is not a vendor of "
-                                         f"{company.code}."})
+        raise ValidationError({"vendor": _(
+            "Vendor %(account)s is not a vendor of %(company)s."
+        ) % {"account": vendor.account, "company": company.code}})
     relationship = None
     if vendor.is_intercompany:
         relationship = active_relationship(
@@ -260,16 +270,18 @@ def create_intercompany_purchase_order(
     company = sales_order.company
     check_works_for(employee, company)
     if vendor.company_id != company.pk:
-        raise ValidationError({"vendor": f"Vendor {vendor.account} is not a vendor of "
-                                         f"{company.code}."})
+        raise ValidationError({"vendor": _(
+            "Vendor %(account)s is not a vendor of %(company)s."
+        ) % {"account": vendor.account, "company": company.code}})
     if not vendor.is_intercompany:
-        raise ValidationError({"vendor": f"Vendor {vendor.account} is not an intercompany "
-                                         "vendor."})
+        raise ValidationError({"vendor": _(
+            "Vendor %(account)s is not an intercompany vendor."
+        ) % {"account": vendor.account}})
     relationship = active_relationship(
         buying_company=company, selling_company=vendor.represents_company
     )
     with transaction.atomic():
-        current, _ = lock_order(sales_order)
+        current, _snapshot = lock_order(sales_order)
         if current.is_cancelled:
             raise ValidationError(f"{current.number} is cancelled: it cannot be sourced.")
         lock_number_sequences((company, "PO"), (relationship.selling_company, "SO"))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from intercompany.exceptions import NotAllowedError
@@ -77,15 +78,18 @@ class Link:
     def off_reason(self) -> str | None:
         """Why nothing is copied along this edge, or None when it is on."""
         if not self.relationship.active:
-            return f"the trading relationship {self.relationship} is inactive"
+            return _("the trading relationship %(relationship)s is inactive") % {
+                "relationship": self.relationship
+            }
         if self.source.is_cancelled or self.target.is_cancelled:
             cancelled = self.source if self.source.is_cancelled else self.target
-            return f"{cancelled.number} is cancelled"
+            return _("%(number)s is cancelled") % {"number": cancelled.number}
         if not getattr(self.relationship, self.switch):
-            return (
-                f"the {self.policy} of {self.policy_company.code} has "
-                f"“{self.switch_label}” switched off"
-            )
+            return _("the %(policy)s of %(company)s has “%(switch)s” switched off") % {
+                "policy": self.policy,
+                "company": self.policy_company.code,
+                "switch": self.switch_label,
+            }
         return None
 
     @property
@@ -228,24 +232,31 @@ class SyncResult:
 
     @property
     def message(self) -> str:
+        number = self.order.number
         if not self.changed_fields:
-            return f"{self.order.number}: no change to the customer information."
+            return _("%(number)s: no change to the customer information.") % {"number": number}
         parts = []
         if self.copied_to:
-            parts.append("Copied to " + _and_join([o.number for o in self.copied_to]) + ".")
+            copied = _and_join([o.number for o in self.copied_to])
+            parts.append(_("Copied to %(orders)s.") % {"orders": copied})
         for link in self.not_copied:
-            parts.append(f"Not copied to {link.target.number}: {link.off_reason}.")
+            parts.append(
+                _("Not copied to %(number)s: %(reason)s.")
+                % {"number": link.target.number, "reason": link.off_reason}
+            )
         if not parts:
             parts.append(
-                "The other orders of its chain already hold this value."
+                _("The other orders of its chain already hold this value.")
                 if self.order.chain_id
-                else "Not part of an intercompany chain: nothing to copy."
+                else _("Not part of an intercompany chain: nothing to copy.")
             )
-        return f"{self.order.number} saved. " + " ".join(parts)
+        return _("%(number)s saved.") % {"number": number} + " " + " ".join(parts)
 
 
 def _and_join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) == 1:
+        return items[0]
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
 # -- Locking ----------------------------------------------------------------------------------

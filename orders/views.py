@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intercompany.exceptions import IntercompanyError
@@ -64,7 +65,7 @@ class Kind:
 
     @property
     def partner_label(self) -> str:
-        return self.partner.capitalize()
+        return _("Customer") if self.partner == "customer" else _("Vendor")
 
     def url(self, action: str) -> str:
         return reverse(f"orders:{URL_PREFIXES[self.order_type]}-{action}")
@@ -80,13 +81,18 @@ class Kind:
 
 KINDS = {
     OrderType.SALES: Kind(
-        OrderType.SALES, "Sales orders", "sales order", "customer", SalesOrderCreateForm,
-        "Number, customer, customer reference, customer requisition or original customer.",
+        OrderType.SALES, gettext_lazy("Sales orders"), gettext_lazy("sales order"), "customer",
+        SalesOrderCreateForm,
+        gettext_lazy(
+            "Number, customer, customer reference, customer requisition or original customer."
+        ),
     ),
     OrderType.PURCHASE: Kind(
-        OrderType.PURCHASE, "Purchase orders", "purchase order", "vendor",
-        PurchaseOrderCreateForm,
-        "Number, vendor, customer reference, customer requisition or original customer.",
+        OrderType.PURCHASE, gettext_lazy("Purchase orders"), gettext_lazy("purchase order"),
+        "vendor", PurchaseOrderCreateForm,
+        gettext_lazy(
+            "Number, vendor, customer reference, customer requisition or original customer."
+        ),
     ),
 }
 
@@ -103,7 +109,11 @@ def _get_order_or_404(request, order_type: str, pk: int) -> Order:
         raise Http404("No such order.")
     if order.company_id != request.current_company.pk:
         set_current_company(request, order.company)
-        messages.info(request, f"You now act for {order.company}, the company of {order.number}.")
+        messages.info(
+            request,
+            _("You now act for %(company)s, the company of %(number)s.")
+            % {"company": order.company, "number": order.number},
+        )
     return order
 
 
@@ -128,14 +138,14 @@ def _created_message(order: Order, others: list[Order], company_ids: set[int]):
     """E.g. "Created intercompany purchase order USMF-PO-000012 and intercompany sales order
     DEMF-SO-000007.", each number linked where the employee may open it."""
     orders = [order, *others]
-    parts = [format_html("{} {}", o.role, _order_link(o, company_ids)) for o in orders]
+    parts = [format_html("{} {}", _(o.role), _order_link(o, company_ids)) for o in orders]
     if len(parts) == 1:
         joined = parts[0]
     else:
         joined = format_html(
-            "{} and {}", format_html_join(", ", "{}", ((p,) for p in parts[:-1])), parts[-1]
+            _("{} and {}"), format_html_join(", ", "{}", ((p,) for p in parts[:-1])), parts[-1]
         )
-    return format_html("Created {}.", joined)
+    return format_html(_("Created {}."), joined)
 
 
 def _order_context(order: Order, **extra) -> dict:
@@ -344,8 +354,10 @@ def order_cancel(request, order_type: str, pk: int):
         else:
             messages.success(
                 request,
-                f"{order.number} is cancelled. It keeps its values and no longer sends or "
-                "receives customer-information copies.",
+                _(
+                    "%(number)s is cancelled. It keeps its values and no longer sends or "
+                    "receives customer-information copies."
+                ) % {"number": order.number},
             )
         return redirect(order_url(order_type, order.pk))
     return render(request, "orders/order_cancel.html", _order_context(order))
@@ -419,9 +431,10 @@ def overwrites_csv(request):
     form, filters = _overwrite_filters(request)
     if not form.is_valid():
         return HttpResponse(
-            _("The filters are not valid: ") + "; ".join(
-                f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
-            ),
+            _("The filters are not valid: %(errors)s") % {"errors": "; ".join(
+                f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            )},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -446,11 +459,11 @@ def overwrites_csv(request):
 def company_switch(request):
     form = CompanySwitchForm(request.POST, companies=selectors.companies_of(request.user))
     if not form.is_valid():
-        messages.error(request, "Choose one of the companies you work for.")
+        messages.error(request, _("Choose one of the companies you work for."))
         return redirect("orders:sales-order-list")
     company = form.cleaned_data["company"]
     set_current_company(request, company)
-    messages.info(request, f"You now act for {company}.")
+    messages.info(request, _("You now act for %(company)s.") % {"company": company})
     return redirect(_after_switch(request, form.cleaned_data.get("next") or ""))
 
 

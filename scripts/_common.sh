@@ -29,6 +29,37 @@ ensure_venv() {
   fi
 }
 
+# compile_translations: build the .mo catalogues the app reads from the .po files (they are
+# committed too, so that a machine without gettext still has French). msgfmt comes from Debian's
+# gettext package; without it the committed .mo files are used as they are.
+compile_translations() {
+  if command -v msgfmt >/dev/null; then
+    "$VENV/bin/python" manage.py compilemessages --ignore '.venv*' --ignore node_modules \
+      --ignore staticfiles >/dev/null
+  else
+    echo "Note: msgfmt (apt-get install gettext) is missing: using the committed .mo files."
+  fi
+}
+
+# ensure_axe: axe-core (npm registry) for the accessibility tests, installed from the committed
+# package-lock.json into tests/axe/node_modules. Without npm they are skipped, except under CI.
+ensure_axe() {
+  local dir=tests/axe
+  if [ -f "$dir/node_modules/axe-core/axe.min.js" ] && \
+     [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  if command -v npm >/dev/null; then
+    echo "Installing axe-core for the accessibility tests (npm ci in $dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  elif [ -n "${CI:-}" ]; then
+    echo "npm is missing: the accessibility tests need axe-core (apt-get install npm)." >&2
+    exit 1
+  else
+    echo "Note: npm is missing; the accessibility tests will be skipped (apt-get install npm)."
+  fi
+}
+
 # ensure_chromium: the browser tests drive Debian's chromium. Installed here when missing and we
 # may (root); under CI its absence is an error.
 ensure_chromium() {

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_common.sh
 ensure_venv ""
+compile_translations
 "$VENV/bin/python" manage.py migrate --noinput
 "$VENV/bin/python" manage.py load_demo
 echo

@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_common.sh
 ensure_venv "test"
+compile_translations
 ensure_chromium
+ensure_axe
 
 pg_url=${TEST_POSTGRES_URL:-}
 if [ -z "$pg_url" ] && [[ "${DATABASE_URL:-}" == postgres* ]]; then pg_url=$DATABASE_URL; fi

@@ -149,12 +149,14 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium, live_server):
     """``browser_page()``: a new page in its own browser context (its own cookies: one per
-    clerk), with ``page.base_url`` set to the live server."""
+    clerk), with ``page.base_url`` set to the live server; ``locale`` is the language the
+    browser asks for (``browser_page(locale="fr-FR")``)."""
     contexts = []
 
-    def open_page(width: int = 1280, height: int = 900):
+    def open_page(width: int = 1280, height: int = 900, locale: str = "en-GB"):
         context = chromium.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": height}
+            base_url=live_server.url, viewport={"width": width, "height": height},
+            locale=locale,  # the browser's Accept-Language
         )
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -291,9 +291,9 @@ def test_a_cancellation_shows_in_the_history(alice_client, alice, chain):
 
     html = alice_client.get(so_url(chain.original, "history")).content.decode()
 
-    assert "<td>Status</td>" in html
-    assert '<span class="old">open</span>' in html
-    assert '<span class="new">cancelled</span>' in html
+    assert 'data-label="Field">Status</td>' in html
+    assert '<span class="old">Open</span>' in html
+    assert '<span class="new">Cancelled</span>' in html
 
 
 @pytest.mark.django_db

@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from intercompany.exceptions import IntercompanyError
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
@@ -50,6 +53,8 @@ COMPANIES = (
     ("DEMF", "Contoso Germany"),
     ("GBSI", "Contoso UK"),
 )
+# Where each company's clerks work: their time zone in the demo (Preferences changes it).
+COMPANY_TIME_ZONES = {"USMF": "America/Chicago", "DEMF": "Europe/Berlin", "GBSI": "Europe/London"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,13 @@ class DemoEmployee:
     @property
     def role(self) -> str:
         if self.is_superuser:
-            return "administrator (superuser, staff)"
-        return "order clerk, " + " and ".join(self.companies)
+            return _("administrator (superuser, staff)")
+        return _("order clerk, %(companies)s") % {"companies": _(" and ").join(self.companies)}
+
+    @property
+    def time_zone(self) -> str:
+        """The zone of the clerk's (first) company; administrators keep the group's default."""
+        return COMPANY_TIME_ZONES[self.companies[0]] if self.companies else ""
 
 
 DEMO_EMPLOYEES = (
@@ -121,10 +131,10 @@ SELLER_ONLY = {
 
 # (buying company, selling company, active, switches, description)
 RELATIONSHIPS = (
-    ("USMF", "DEMF", True, ALL_ON, "every switch on"),
-    ("USMF", "GBSI", True, RECOMMENDED, "the recommended buyer switches only"),
-    ("DEMF", "GBSI", True, SELLER_ONLY, "only the seller's switch on"),
-    ("GBSI", "USMF", False, RECOMMENDED, "inactive (closed trade route)"),
+    ("USMF", "DEMF", True, ALL_ON, gettext_noop("every switch on")),
+    ("USMF", "GBSI", True, RECOMMENDED, gettext_noop("the recommended buyer switches only")),
+    ("DEMF", "GBSI", True, SELLER_ONLY, gettext_noop("only the seller's switch on")),
+    ("GBSI", "USMF", False, RECOMMENDED, gettext_noop("inactive (closed trade route)")),
 )
 
 
@@ -187,7 +197,17 @@ class Command(BaseCommand):
         "chains and cross-company overwrites. Idempotent: safe to run again."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--language", default=None, choices=[code for code, _name in settings.LANGUAGES],
+            help="Language of the report (default: LANGUAGE_CODE).",
+        )
+
     def handle(self, *args, **options):
+        with translation.override(options.get("language") or settings.LANGUAGE_CODE):
+            self.load_and_report()
+
+    def load_and_report(self) -> None:
         self.notes: list[str] = []
         with demo_clock() as clock:
             self.clock = clock
@@ -207,12 +227,14 @@ class Command(BaseCommand):
                     count = 0 if self.demo_orders_exist() else self.load_orders()
             except (IntercompanyError, ValidationError) as error:
                 raise CommandError(
-                    "The demo orders could not be loaded (nothing of them was saved): "
-                    f"{error}. Companies, accounts and employees were loaded."
+                    _(
+                        "The demo orders could not be loaded (nothing of them was saved): "
+                        "%(error)s. Companies, accounts and employees were loaded."
+                    ) % {"error": error}
                 ) from error
             self.notes.append(
-                f"Created {count} demo orders." if count
-                else "Demo orders already loaded: none created."
+                _("Created %(count)d demo orders.") % {"count": count} if count
+                else _("Demo orders already loaded: none created.")
             )
         self.print_summary()
 
@@ -223,7 +245,10 @@ class Command(BaseCommand):
         for code, name in COMPANIES:
             company, created = Company.objects.get_or_create(code=code, defaults={"name": name})
             if not created and company.name != name:
-                self.notes.append(f"Company {code} exists as “{company.name}”: left unchanged.")
+                self.notes.append(
+                    _("Company %(code)s exists as “%(name)s”: left unchanged.")
+                    % {"code": code, "name": company.name}
+                )
             companies[code] = company
         return companies
 
@@ -241,6 +266,7 @@ class Command(BaseCommand):
                     is_staff=spec.is_superuser,
                     is_superuser=spec.is_superuser,
                     date_joined=self.clock.now(),
+                    time_zone=spec.time_zone,
                 )
                 employee.set_password(spec.password)
                 employee.save()
@@ -249,15 +275,18 @@ class Command(BaseCommand):
                 # An existing account is somebody's: never reset its password or widen access.
                 if not check_password(spec.password, employee.password):
                     self.notes.append(
-                        f"Employee {spec.username} exists with another password: left unchanged."
+                        _("Employee %(username)s exists with another password: left unchanged.")
+                        % {"username": spec.username}
                     )
                 missing = set(spec.companies) - set(
                     employee.companies.values_list("code", flat=True)
                 )
                 if missing and not employee.is_superuser:
                     self.notes.append(
-                        f"Employee {spec.username} exists but does not work for "
-                        f"{', '.join(sorted(missing))}: left unchanged."
+                        _(
+                            "Employee %(username)s exists but does not work for %(companies)s: "
+                            "left unchanged."
+                        ) % {"username": spec.username, "companies": ", ".join(sorted(missing))}
                     )
             employees[spec.username] = employee
         return employees
@@ -267,7 +296,7 @@ class Command(BaseCommand):
         for model, table, found in ((Customer, CUSTOMERS, customers), (Vendor, VENDORS, vendors)):
             for code, accounts in table.items():
                 for account, name in accounts:
-                    found[account], _ = model.objects.get_or_create(
+                    found[account], _created = model.objects.get_or_create(
                         company=self.companies[code], account=account, defaults={"name": name}
                     )
         return customers, vendors
@@ -290,8 +319,9 @@ class Command(BaseCommand):
                 getattr(relationship, name) != value for name, value in switches.items()
             ):
                 self.notes.append(
-                    f"{relationship} exists with other settings than the demo's "
-                    f"({description}): left unchanged."
+                    _("%(relationship)s exists with other settings than the demo's "
+                      "(%(description)s): left unchanged.")
+                    % {"relationship": relationship, "description": _(description)}
                 )
             relationships[(buyer, seller)] = relationship
         return relationships
@@ -494,11 +524,11 @@ class Command(BaseCommand):
         for note in self.notes:
             out.write(note)
         out.write("")
-        out.write(style.MIGRATE_HEADING("Demo logins (username, password, role)"))
+        out.write(style.MIGRATE_HEADING(_("Demo logins (username, password, role)")))
         for spec in DEMO_EMPLOYEES:
             out.write(f"  {spec.username:<8} {spec.password:<18} {spec.role}")
         out.write("")
-        out.write(style.MIGRATE_HEADING("In the database"))
+        out.write(style.MIGRATE_HEADING(_("In the database")))
         orders = SalesOrder.objects.count() + PurchaseOrder.objects.count()
         cancelled = (
             SalesOrder.objects.filter(status=OrderStatus.CANCELLED).count()
@@ -507,22 +537,25 @@ class Command(BaseCommand):
         relationships = TradingRelationship.objects.count()
         inactive = TradingRelationship.objects.filter(active=False).count()
         rows = (
-            ("companies", Company.objects.count()),
-            ("employees", Employee.objects.count()),
-            ("customers", Customer.objects.count()),
-            ("vendors", Vendor.objects.count()),
-            ("trading relationships", f"{relationships} ({inactive} inactive)"),
-            ("sales orders", SalesOrder.objects.count()),
-            ("purchase orders", PurchaseOrder.objects.count()),
-            ("intercompany chains", OrderChain.objects.count()),
-            ("cancelled orders", f"{cancelled} of {orders}"),
+            (_("companies"), Company.objects.count()),
+            (_("employees"), Employee.objects.count()),
+            (_("customers"), Customer.objects.count()),
+            (_("vendors"), Vendor.objects.count()),
+            (_("trading relationships"),
+             _("%(count)d (%(inactive)d inactive)") % {"count": relationships,
+                                                       "inactive": inactive}),
+            (_("sales orders"), SalesOrder.objects.count()),
+            (_("purchase orders"), PurchaseOrder.objects.count()),
+            (_("intercompany chains"), OrderChain.objects.count()),
+            (_("cancelled orders"), _("%(cancelled)d of %(orders)d") % {"cancelled": cancelled,
+                                                                        "orders": orders}),
         )
+        overwrites = cross_company_overwrites()
+        rows += ((_("cross-company overwrites"), len(overwrites)),)
         for label, value in rows:
             out.write(f"  {label:<26} {value}")
-        overwrites = cross_company_overwrites()
-        out.write(f"  {'cross-company overwrites':<26} {len(overwrites)}")
         if overwrites:
             out.write("")
-            out.write(style.MIGRATE_HEADING("Latest cross-company overwrites"))
+            out.write(style.MIGRATE_HEADING(_("Latest cross-company overwrites")))
             for overwrite in overwrites[:3]:
                 out.write(f"  {overwrite.order_number}: {overwrite.describe()}")
