@@ -232,7 +232,7 @@ def world(usmf, demf, gbsi, alice, jonas, olga, relationship) -> World:
     group = Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP)
     samir = make_employee("samir", usmf, demf, first="Samir", last="Okafor")
     every_permission = Permission.objects.filter(
-        content_type__app_label__in=["intercompany", "orders"]
+        content_type__app_label__in=["intercompany", "orders", "webhooks"]
     )
     staff = {}
     for name, companies in (("nina", (demf, gbsi)), ("dora", (demf,)), ("rita", (demf,))):

@@ -246,7 +246,8 @@ def test_the_history_reads_french(client, french_alice, chain_all_on, jonas):
 @pytest.mark.django_db
 def test_the_csv_headers_are_french_for_a_french_employee(client, french_alice, chain_all_on):
     client.force_login(french_alice)
-    body = client.get(reverse("orders:overwrites-csv")).content.decode("utf-8-sig")
+    response = client.get(reverse("orders:overwrites-csv"))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "Ancienne valeur saisie par" in body.splitlines()[0]
 
 
