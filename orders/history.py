@@ -17,8 +17,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _
 
 from intercompany.history import ChangeKind
 from intercompany.models import Company, Customer, Employee
@@ -32,9 +32,9 @@ from orders.models import (
 FIELD_LABELS = {
     "customer_reference": gettext_lazy("Customer reference"),
     "customer_requisition": gettext_lazy("Customer requisition"),
-    "original_customer_account": _("Original customer account"),
-    "original_customer_name": _("Original customer name"),
-    "customer": _("Customer"),
+    "original_customer_account": gettext_lazy("Original customer account"),
+    "original_customer_name": gettext_lazy("Original customer name"),
+    "customer": gettext_lazy("Customer"),
     "status": gettext_lazy("Status"),
 }
 HISTORY_FIELDS = (*CUSTOMER_INFORMATION_FIELDS, "status")
