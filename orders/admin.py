@@ -5,6 +5,7 @@ from contextvars import ContextVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -153,6 +154,15 @@ class OrderAdmin(CompanyScopedAdminMixin, LabelledHistoryMixin, SimpleHistoryAdm
     # orders/db_guards.py).
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # An order's page offers no deletion at all: not of the order, nor (through the related
+        # widget's delete link) of its customer or vendor, which its orders protect anyway.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_delete_related = False
+        return formfield
 
     @admin.action(description="Cancel the selected orders", permissions=["change"])
     def cancel_selected(self, request, queryset):
