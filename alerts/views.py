@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -41,8 +41,13 @@ def _back(request, default: str = "alerts:alert-list"):
 
 
 @clerk_view
-@require_POST
 def alert_read(request, pk: int):
+    # An id that names none of the employee's alerts (one beyond 64 bits included) answers as a
+    # missing record whatever the method; only then is a GET refused.
+    if not selectors.alerts_visible_to(request.user).filter(pk=pk).exists():
+        raise Http404("No such alert.")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not services.mark_alert_read(employee=request.user, alert_id=pk):
         raise Http404("No such alert.")
     return _back(request)

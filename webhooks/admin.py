@@ -139,7 +139,8 @@ class WebhookEndpointAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         ]
 
     def roll_secret_view(self, request, object_id):
-        endpoint = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        # get_object answers None for an id that names no record, malformed ones included.
+        endpoint = self.get_object(request, unquote(object_id))
         if endpoint is None:
             raise Http404(_("No such record."))
         if request.method != "POST":
@@ -248,7 +249,8 @@ class DeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         ]
 
     def send_again_view(self, request, object_id):
-        delivery = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        # get_object answers None for an id that names no record, malformed ones included.
+        delivery = self.get_object(request, unquote(object_id))
         if delivery is None:
             raise Http404(_("No such record."))
         if request.method != "POST":
