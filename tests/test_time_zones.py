@@ -10,7 +10,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from orders.models import PurchaseOrder, SalesOrder
+from orders.models import OverwriteRecord, PurchaseOrder, SalesOrder
 from orders.services import update_customer_information
 
 # 23:30 UTC on 10 March: already 11 March in Tokyo, still 10 March in Chicago.
@@ -26,6 +26,8 @@ def overwritten_at_moment(chain_all_on, jonas):
     )
     for model in (SalesOrder, PurchaseOrder):
         model.history.update(history_date=MOMENT)  # ties keep their order by history_id
+    # The Overwrites page and its CSV read the overwrite records, stored when they happen.
+    OverwriteRecord.objects.update(at=MOMENT)
     return chain_all_on
 
 
@@ -78,7 +80,9 @@ def test_the_csv_gives_times_in_the_employees_zone_and_names_it(
     client, alice, overwritten_at_moment
 ):
     clerk(client, alice, "America/Chicago")
-    text = client.get(CSV).content.decode("utf-8-sig")
+    response = client.get(CSV)
+    assert response.streaming  # the CSV is streamed, after a byte-order mark
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;")
     rows = list(csv.reader(io.StringIO(text), dialect))
     assert rows[0][0] == "When (America/Chicago)"

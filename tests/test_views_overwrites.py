@@ -129,14 +129,16 @@ def test_the_csv_export_has_one_row_per_overwrite(alice_client, overwritten):
 
 @pytest.mark.django_db
 def test_the_csv_export_in_french_separates_with_semicolons_for_a_french_spreadsheet(
-    alice_client, jonas, chain_all_on
+    alice_client, alice, jonas, chain_all_on
 ):
     update_customer_information(
         order=chain_all_on.mirror, employee=jonas, customer_requisition="Réf; 1,5 €"
     )
+    # The request's language is the employee's saved one (Preferences), not the caller's.
+    alice.language = "fr"
+    alice.save(update_fields=["language"])
 
-    with translation.override("fr"):
-        response = alice_client.get(CSV)
+    response = alice_client.get(CSV)
     text = csv_text(response)
 
     assert text.splitlines()[0].count(";") == 11
