@@ -55,6 +55,10 @@ def test_the_chain_flow_in_french_with_each_clerks_time_zone(
     # Alice's browser asks for French: every page answers in French.
     alice_page = browser_page(locale="fr-FR")
     se_connecter(alice_page, "alice")
+    # A clerk lands on Needs attention (the alerts' landing page), then opens the sales orders.
+    expect()(alice_page.locator("h1")).to_contain_text("À examiner")
+    alice_page.get_by_role("navigation", name="Principal").get_by_role(
+        "link", name="Commandes client", exact=True).click()
     expect()(alice_page.locator("h1")).to_contain_text("Commandes client")
     alice_page.get_by_role("link", name="Nouvelle commande client").click()
     field(alice_page, "Client").select_option(label="US-001 Fabrikam Retail")
@@ -84,8 +88,11 @@ def test_the_chain_flow_in_french_with_each_clerks_time_zone(
     # Jonas reads English until he switches to French in the header; his choice is saved.
     jonas_page = browser_page(locale="en-GB")
     log_in(jonas_page, "jonas")
-    expect()(jonas_page.locator("h1")).to_contain_text("Sales orders")
+    expect()(jonas_page.locator("h1")).to_contain_text("Needs attention")
     jonas_page.get_by_role("button", name="Français").click()
+    expect()(jonas_page.locator("h1")).to_contain_text("À examiner")
+    jonas_page.get_by_role("navigation", name="Principal").get_by_role(
+        "link", name="Commandes client", exact=True).click()
     expect()(jonas_page.locator("h1")).to_contain_text("Commandes client")
     jonas.refresh_from_db()
     assert jonas.language == "fr"
@@ -136,7 +143,9 @@ def test_preferences_change_the_language_and_the_clock_a_clerk_reads(
     expect()(page.locator("h1")).to_have_text("Preferences")
     field(page, "Language").select_option("fr")
     field(page, "Time zone").select_option("Asia/Tokyo")
-    page.get_by_role("button", name="Save").click()
+    # The page has a Save of its own for the alerts section too.
+    page.get_by_role("region", name="Language and time zone").get_by_role(
+        "button", name="Save").click()
     expect()(message(page)).to_have_text("Votre langue et votre fuseau horaire sont enregistrés.")
     expect()(page.get_by_test_id("current-time")).to_contain_text("(Asia/Tokyo)")
 
