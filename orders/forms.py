@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _
 
 from intercompany.models import Company
 from intercompany.validators import invisible_characters_validator, reject_control_characters
@@ -144,7 +144,7 @@ class CustomerInformationForm(forms.Form):
 
     # Not required: a form without it (an API-like POST, an older page) leaves the customer as is.
     customer = AccountChoiceField(
-        queryset=None, label=_("Customer"), empty_label=None, required=False
+        queryset=None, label=gettext_lazy("Customer"), empty_label=None, required=False
     )
     customer_reference = _customer_reference_field()
     customer_requisition = _customer_requisition_field()
@@ -225,7 +225,7 @@ class OrderFilterForm(forms.Form):
         choices=[("", gettext_lazy("Any status")), *OrderStatus.choices],
     )
     per_page = forms.TypedChoiceField(
-        label=_("Rows per page"),
+        label=gettext_lazy("Rows per page"),
         required=False,
         coerce=int,
         empty_value=PAGE_SIZE,
