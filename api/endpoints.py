@@ -36,6 +36,7 @@ from api.schemas import (
     TradingRelationshipOut,
 )
 from intercompany.admin_scoping import may_administer_relationships
+from intercompany.exceptions import NotAllowedError
 from intercompany.models import Company, Customer, Vendor
 from intercompany.services import update_trading_relationship
 from orders import selectors as order_selectors
@@ -49,7 +50,12 @@ from orders.forms import (
     SalesOrderCreateForm,
 )
 from orders.history import Overwrite, customer_information_timeline, order_history
-from orders.models import CUSTOMER_INFORMATION_FIELDS, Order, OrderType
+from orders.models import (
+    CUSTOMER_INFORMATION_FIELDS,
+    TYPED_CUSTOMER_INFORMATION_FIELDS,
+    Order,
+    OrderType,
+)
 from orders.services import (
     cancel_order,
     create_intercompany_purchase_order,
@@ -234,8 +240,10 @@ def _created(request: HttpRequest, order: Order, others: list[Order]) -> HttpRes
                                       order.number)
     data, codes, company_ids = _detail(request, fresh)
     created = [order, *others]
-    parts = [f"{o.role} {o.number}" for o in created]
-    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    # As the clerk screens say it (orders.views._created_message), in the active language.
+    parts = [f"{representations.role(o.role)} {o.number}" for o in created]
+    joined = parts[0] if len(parts) == 1 else _("%(first)s and %(last)s") % {
+        "first": ", ".join(parts[:-1]), "last": parts[-1]}
     body = {
         "message": _("Created %(orders)s.") % {"orders": joined},
         "order": data,
@@ -380,8 +388,10 @@ def _order_operations(order_type: str) -> Router:
             raise validation_problem([{"field": None, "message": _(
                 "Send customer_reference, customer_requisition or both.")}])
         version = _expected_version(request, order)
-        data = {name: getattr(order, name) for name in CUSTOMER_INFORMATION_FIELDS}
-        form = CustomerInformationForm({**data, **given, "version": version})
+        data = {name: getattr(order, name) for name in TYPED_CUSTOMER_INFORMATION_FIELDS}
+        # No customer in the data: the form then leaves the customer as it is (the API edits
+        # the customer reference and the customer requisition only).
+        form = CustomerInformationForm({**data, **given, "version": version}, order=order)
         _check_form(form)
         try:
             result = update_customer_information(
@@ -433,7 +443,7 @@ def _order_operations(order_type: str) -> Router:
                 summary="The values a field has held, oldest first, and whose each was")
     def timeline(request, company: str, number: str, field: str):
         order = _order(request, order_type, company, number)
-        if field not in CUSTOMER_INFORMATION_FIELDS:
+        if field not in TYPED_CUSTOMER_INFORMATION_FIELDS:
             raise Http404(_("No such field: use customer_reference or customer_requisition."))
         return [representations.timeline_entry(e)
                 for e in customer_information_timeline(order=order, field=field)]
@@ -614,6 +624,11 @@ def update_relationship(request, relationship_id: int, payload: TradingRelations
                                               **changes)
     except ValidationError as error:
         raise validation_problem(field_errors(error)) from None
+    except NotAllowedError as error:
+        # The caller reads the relationship, so not a 404 (the API's answer for another
+        # company's record): each company changes only its own policy, and the message says
+        # whose the refused switch is.
+        raise Problem(403, str(error), kind="not-allowed") from None
     updated = _relationship(request, updated.pk)
     return representations.trading_relationship(updated, may_change=True)
 

@@ -1,10 +1,17 @@
 """Orders, chains, history and relationships as the API shows them (plain dicts the schemas in
 ``api/schemas.py`` check). Built from what the selectors already loaded: no query here unless
-a docstring says so."""
+a docstring says so.
+
+Every word meant for people (roles, switch labels, policies, field labels, reasons, messages)
+is turned into a plain ``str`` in the active language here: the models and ``orders.sync`` hold
+lazy translations (``gettext_lazy``) or English words translated where shown (an order's
+``role``), and the schemas take only ``str``."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
+
+from django.utils.translation import gettext
 
 from intercompany.models import TradingRelationship
 from orders.history import FIELD_LABELS, HistoryEntry, Overwrite, Setter, TimelineEntry
@@ -14,6 +21,17 @@ from orders.sync import SWITCH_LABELS, SyncResult
 
 API_ROOT = "/api/v1/"
 SEGMENTS = {OrderType.SALES: "sales-orders", OrderType.PURCHASE: "purchase-orders"}
+
+
+def text(value) -> str | None:
+    """A lazy translation (or any words) as a plain string in the active language."""
+    return None if value is None else str(value)
+
+
+def role(english: str) -> str:
+    """An order's role (``Order.role``, stored in English in the history) in the active
+    language."""
+    return gettext(english) if english else gettext("order")
 
 
 def etag_of(order: Order) -> str:
@@ -34,7 +52,8 @@ def account(obj) -> dict | None:
 def setter(setter_obj: Setter | None) -> dict | None:
     if setter_obj is None:
         return None
-    return {"employee": setter_obj.employee_name, "company": setter_obj.company_code or None}
+    return {"employee": text(setter_obj.employee_name),
+            "company": setter_obj.company_code or None}
 
 
 def _set_by(order: Order, field: str) -> dict | None:
@@ -42,7 +61,7 @@ def _set_by(order: Order, field: str) -> dict | None:
     company = getattr(order, f"{field}_set_for")
     if employee is None and company is None:
         return None
-    name = employee.display_name if employee is not None else "system"
+    name = employee.display_name if employee is not None else gettext("system")
     return {"employee": name, "company": company.code if company is not None else None}
 
 
@@ -53,7 +72,7 @@ def order_summary(order: Order, company_code: str) -> dict:
         "type": order.order_type,
         "number": order.number,
         "company": company_code,
-        "role": order.role,
+        "role": role(order.role),
         "status": order.status,
         "version": order.version,
         "etag": etag_of(order),
@@ -82,7 +101,7 @@ def order_detail(order: Order, panel: ChainPanel, company_ids: set[int]) -> dict
                 "type": row.order.order_type,
                 "number": row.order.number,
                 "company": row.order.company.code,
-                "role": row.order.role,
+                "role": role(row.order.role),
                 "status": row.order.status,
                 "customer_reference": row.order.customer_reference,
                 "customer_requisition": row.order.customer_requisition,
@@ -97,10 +116,10 @@ def order_detail(order: Order, panel: ChainPanel, company_ids: set[int]) -> dict
                 "source": link.source.number,
                 "target": link.target.number,
                 "on": link.is_on,
-                "off_reason": link.off_reason,
+                "off_reason": text(link.off_reason),
                 "switch": link.switch,
-                "switch_label": link.switch_label,
-                "policy": link.policy,
+                "switch_label": text(link.switch_label),
+                "policy": text(link.policy),
                 "policy_company": link.policy_company.code,
                 "trading_relationship": link.relationship.pk,
             }
@@ -116,7 +135,7 @@ def order_ref(order: Order, company_code: str, company_ids: set[int]) -> dict:
         "type": order.order_type,
         "number": order.number,
         "company": company_code,
-        "role": order.role,
+        "role": role(order.role),
         "url": order_url(order.order_type, company_code, order.number)
         if order.company_id in company_ids else None,
     }
@@ -125,14 +144,14 @@ def order_ref(order: Order, company_code: str, company_ids: set[int]) -> dict:
 def save_result(result: SyncResult, codes: dict[int, str], company_ids: set[int]) -> dict:
     """``codes``: company id -> code of every order the result names."""
     return {
-        "message": result.message,
+        "message": text(result.message),
         "changed_fields": list(result.changed_fields),
         "copied_to": [order_ref(o, codes[o.company_id], company_ids) for o in result.copied_to],
         "not_copied": [
             {
                 "number": link.target.number,
                 "company": codes[link.target.company_id],
-                "reason": link.off_reason,
+                "reason": text(link.off_reason),
             }
             for link in result.not_copied
         ],
@@ -148,7 +167,7 @@ def history_entry(entry: HistoryEntry, sources: dict[tuple[str, int], str]) -> d
             "type": entry.source_type,
             "number": entry.source_number,
             "company": code or entry.source_number.split("-")[0],
-            "role": entry.source_role or "order",
+            "role": role(entry.source_role),
             "url": order_url(entry.source_type, code, entry.source_number) if code else None,
         }
     return {
@@ -156,12 +175,12 @@ def history_entry(entry: HistoryEntry, sources: dict[tuple[str, int], str]) -> d
         "at": entry.at,
         "by": setter(entry.by),
         "kind": entry.kind,
-        "how": entry.how,
+        "how": text(entry.how),
         "source": source,
         "changes": [
             {
                 "field": change.field,
-                "label": change.label,
+                "label": text(change.label),
                 "old": change.old,
                 "new": change.new,
                 "overwrote": setter(change.overwrote),
@@ -190,18 +209,18 @@ def overwrite(row: Overwrite) -> dict:
             "type": row.order_type,
             "number": row.order_number,
             "company": row.order_company_code,
-            "role": (SalesOrder if row.order_type == OrderType.SALES else PurchaseOrder)
-            ._meta.verbose_name,
+            "role": text((SalesOrder if row.order_type == OrderType.SALES else PurchaseOrder)
+                         ._meta.verbose_name),
             "url": order_url(row.order_type, row.order_company_code, row.order_number),
         },
         "field": row.field,
-        "label": FIELD_LABELS[row.field],
+        "label": text(FIELD_LABELS[row.field]),
         "old_value": row.old_value,
         "old_set_by": setter(row.old_setter),
         "new_value": row.new_value,
         "new_set_by": setter(row.new_setter),
-        "how": row.how,
-        "description": row.describe(),
+        "how": text(row.how),
+        "description": text(row.describe()),
     }
 
 
@@ -217,8 +236,8 @@ def trading_relationship(relationship: TradingRelationship, *, may_change: bool)
         "switches": [
             {
                 "name": name,
-                "label": SWITCH_LABELS[name][1],
-                "policy": SWITCH_LABELS[name][0],
+                "label": text(SWITCH_LABELS[name][1]),
+                "policy": text(SWITCH_LABELS[name][0]),
                 "company": relationship.policy_owner(name).code,
                 "on": getattr(relationship, name),
             }

@@ -468,12 +468,20 @@ def test_relationships_are_read_by_either_company_and_changed_by_their_administr
     alice.is_staff = True
     alice.save()
     alice.groups.add(Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP))
+    # Each company changes only its own policy: Alice works for USMF, the buying company.
+    theirs = api_alice.patch(f"trading-relationships/{rid}",
+                             {"sales_policy_syncs_intercompany_purchase_order": True})
+    assert theirs.status_code == 403
+    assert "the sales order policy belongs to DEMF" in problem(theirs)["detail"]
+    before = chain.relationship.purchase_policy_syncs_intercompany_sales_order
+    theirs_before = chain.relationship.sales_policy_syncs_intercompany_purchase_order
     changed = api_alice.patch(f"trading-relationships/{rid}",
-                              {"sales_policy_syncs_intercompany_purchase_order": True})
+                              {"purchase_policy_syncs_intercompany_sales_order": not before})
     assert changed.status_code == 200
-    assert changed.json()["sales_policy_syncs_intercompany_purchase_order"] is True
+    assert changed.json()["purchase_policy_syncs_intercompany_sales_order"] is (not before)
     chain.relationship.refresh_from_db()
-    assert chain.relationship.sales_policy_syncs_intercompany_purchase_order
+    assert chain.relationship.purchase_policy_syncs_intercompany_sales_order is (not before)
+    assert chain.relationship.sales_policy_syncs_intercompany_purchase_order is theirs_before
     assert chain.relationship.active
     history = chain.relationship.history.first()
     assert history.history_user_id == alice.pk
