@@ -256,7 +256,9 @@ CONTENT_SECURITY_POLICY = {
 # not hold a worker: EMAIL_TIMEOUT gives up the attempt, and the alert email is retried later.
 _smtp_port = int(os.environ.get("EMAIL_PORT", "587"))
 MAIL_OPTIONS = {
-    "host": os.environ.get("EMAIL_HOST", ""),
+    # In production (DEBUG off) mail always goes through SMTP, to localhost unless EMAIL_HOST
+    # says otherwise: a console backend there would drop every alert email silently.
+    "host": os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost"),
     "port": _smtp_port,
     "username": os.environ.get("EMAIL_HOST_USER", ""),
     "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
