@@ -52,8 +52,20 @@ def world(db, usmf, demf, settings):
         customer=customer.account,
         vendor=relationship.intercompany_vendor.account,
     )
-    yield WORLD
-    WORLD.clear()
+    # Schemathesis calls the WSGI application itself, not Django's test client, so the
+    # request_finished handler would close the test's connection (and its transaction) after
+    # the first request on PostgreSQL; the test client disconnects it the same way.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WORLD
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        WORLD.clear()
 
 
 def served_schema() -> dict:
