@@ -15,8 +15,8 @@ Each size is served by its own process (Django's test client with ``force_login`
 clerk of USMF, DEBUG off, static files collected), and the sizes take turns request by request,
 so that a busy neighbour on the shared machine slows both alike: SQL queries of one request and
 the median of ``--repeat`` requests after two warm-ups, for each page of issue 8's table, the
-Overwrites page, sorted lists, the CSV export of the last year, and the alerts list when the
-URL ``alerts:list`` exists. The CSV export also runs once in a process of its own that does
+Overwrites page, sorted lists, the CSV export of the last year, the Needs attention page and the
+Alerts page (every page also shows the header's unread-alert count). The CSV export also runs once in a process of its own that does
 nothing else, so that its peak resident memory (``ru_maxrss``) above the memory before the
 request is the export's.
 
@@ -191,7 +191,7 @@ def count_queries(client, path: str) -> int:
 
 def pages_to_measure() -> list[tuple[str, str]]:
     """(name, path) of every page measured, chosen the same way at every size."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from orders.models import OverwriteRecord, SalesOrder
     from orders.selectors import Cursor
@@ -241,10 +241,13 @@ def pages_to_measure() -> list[tuple[str, str]]:
         ("Overwrites, one week", f"{overwrites}?{week}"),
         ("Overwrites, other company DEMF", f"{overwrites}?other_company=DEMF"),
     ]
-    try:
-        pages.append(("alerts list", reverse("alerts:list")))
-    except NoReverseMatch:
-        pass
+    alerts = reverse("alerts:alert-list")
+    pages += [
+        ("Needs attention (after login)", reverse("alerts:needs-attention")),
+        ("Alerts page", alerts),
+        ("Alerts page, unread only", f"{alerts}?show=unread"),
+        ("  ... its page 20", f"{alerts}?page=20"),
+    ]
     return pages
 
 

@@ -19,7 +19,9 @@ created yesterday:
 - 0.5 % of the plain orders cancelled (their last history row);
 - a few busy chains with hundreds of edits each;
 - one overwrite record (``orders_overwriterecord``) for each cross-company overwrite in that
-  history, exactly as ``orders.history`` defines one.
+  history, exactly as ``orders.history`` defines one;
+- one alert (``alerts_alert``) for the employee whose value each overwrite replaced, as the sync
+  makes it: read the day after, but unread in the last 14 days (the clerks chose no email).
 
 Why bulk SQL: every row goes through ``COPY`` (psycopg), one stream per table, with foreign-key
 triggers off (``session_replication_role = replica``) and the secondary indexes dropped during
@@ -47,6 +49,10 @@ ORDER_COLUMNS = (
     "created_at", "updated_at", "chain_id", "company_id", "created_by_id",
     "customer_reference_set_by_id", "customer_reference_set_for_id",
     "customer_requisition_set_by_id", "customer_requisition_set_for_id",
+    "original_customer_account", "original_customer_name",
+    "original_customer_account_set_by_id", "original_customer_account_set_for_id",
+    "original_customer_name_set_by_id", "original_customer_name_set_for_id",
+    "original_sales_order_id",
 )
 SALES_COLUMNS = (*ORDER_COLUMNS, "customer_id", "intercompany_purchase_order_id")
 PURCHASE_COLUMNS = (*ORDER_COLUMNS, "vendor_id", "trading_relationship_id", "origin_sales_order_id")
@@ -68,6 +74,8 @@ TABLES = {
     "overwrites": "orders_overwriterecord",
     "chains": "orders_orderchain",
 }
+ALERTS = "alerts_alert"
+UNREAD_DAYS = 14
 FIELDS = ("customer_reference", "customer_requisition")
 REFERENCES = ("Spring campaign", "Autumn fair", "Store opening", "Restock", "Trade show",
               "Holiday season", "Back to school", "Clearance", "Web shop", "Key account")
@@ -112,6 +120,7 @@ class Company:
     code: str
     clerk: int  # employee id
     customers: list[int] = field(default_factory=list)
+    customer_names: dict[int, tuple[str, str]] = field(default_factory=dict)  # pk: account, name
     vendors: list[int] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=lambda: {"SO": 0, "PO": 0})
 
@@ -157,10 +166,11 @@ def make_setting(customers_per_company: int) -> tuple[dict[str, Company], list[R
             Vendor(company=company, account=f"V{code[:2]}-{n:04d}", name=f"Vendor {n}")
             for n in range(1, customers_per_company // 4 + 2)
         )
+        accounts = {pk: (account, name) for pk, account, name in
+                    Customer.objects.filter(company=company).values_list("pk", "account", "name")}
         companies[code] = Company(
-            company.pk, code, clerk.pk,
-            list(Customer.objects.filter(company=company).values_list("pk", flat=True)),
-            list(Vendor.objects.filter(company=company).values_list("pk", flat=True)),
+            company.pk, code, clerk.pk, customers=list(accounts), customer_names=accounts,
+            vendors=list(Vendor.objects.filter(company=company).values_list("pk", flat=True)),
         )
     routes = []
     for buyer, seller in (("USMF", "DEMF"), ("DEMF", "GBSI"), ("USMF", "GBSI")):
@@ -194,6 +204,11 @@ class Order:
     chain: int | None = None
     links: tuple = ()  # (intercompany_purchase_order_id,) or (relationship, origin SO id)
     created_by: int | None = None
+    # The original customer (account, name, set by, set for) and the original sales order id,
+    # as the services fill them: the customer of a sales order that is not intercompany, copied
+    # to every leg of its chain at creation.
+    original: tuple = ("", "", None, None)
+    original_sales_order: int | None = None
     values: dict = field(default_factory=dict)  # field -> [value, set_by, set_for]
     status: str = "open"
     version: int = 0
@@ -259,7 +274,7 @@ class Generator:
         common = (
             order.pk, order.number, ref, req, order.status, order.version, order.created, at,
             order.chain, order.company.pk, order.created_by,
-            ref_by, ref_for, req_by, req_for,
+            ref_by, ref_for, req_by, req_for, *self.original_columns(order),
         )
         extra = self.type_columns(order)
         return (
@@ -268,6 +283,11 @@ class Generator:
             source.number if source else "", source.role if source else "",
             source.company.pk if source else None,
         )
+
+    @staticmethod
+    def original_columns(order: Order) -> tuple:
+        account, name, by, company = order.original
+        return (account, name, by, company, by, company, order.original_sales_order)
 
     @staticmethod
     def type_columns(order: Order) -> tuple:
@@ -282,7 +302,8 @@ class Generator:
         self.streams[order.type].write_row((
             order.pk, order.number, ref, req, order.status, order.version, order.created,
             order.updated, order.chain, order.company.pk, order.created_by,
-            ref_by, ref_for, req_by, req_for, *self.type_columns(order),
+            ref_by, ref_for, req_by, req_for, *self.original_columns(order),
+            *self.type_columns(order),
         ))
 
     # -- what clerks do
@@ -303,6 +324,8 @@ class Generator:
         partners = company.customers if order_type == "sales" else company.vendors
         role = "sales order" if order_type == "sales" else "purchase order"
         order = self.new_order(order_type, company, self.rng.choice(partners), role, created)
+        if order_type == "sales":
+            order.original = (*company.customer_names[order.partner], company.clerk, company.pk)
         first = {name: (self.new_value(name), company) for name in FIELDS}
         self.record(order, created, "created", company, first, history_type="+")
         edits = self.rng.randint(2, 4)
@@ -329,6 +352,9 @@ class Generator:
                                   created, chain_id, (route.pk, original.pk))
         mirror = self.new_order("sales", seller, route.customer, "intercompany sales order",
                                 created, chain_id, (purchase.pk,), created_by=buyer.clerk)
+        original.original = (*buyer.customer_names[original.partner], buyer.clerk, buyer.pk)
+        for leg in (purchase, mirror):
+            leg.original, leg.original_sales_order = original.original, original.pk
         first = {name: (self.new_value(name), buyer) for name in FIELDS}
         self.record(original, created, "created", buyer, first, history_type="+")
         self.record(purchase, created, "created", buyer, first, source=original,
@@ -412,7 +438,7 @@ def generate(url: str, *, orders: int, per_year: int = 100_000, seed: int = 8, b
 
     connections = {kind: psycopg.connect(url) for kind in TABLES}
     with connections["sales"].cursor() as cursor:
-        indexes = secondary_indexes(cursor, TABLES.values())
+        indexes = secondary_indexes(cursor, [*TABLES.values(), ALERTS])
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
     connections["sales"].commit()
@@ -440,9 +466,10 @@ def generate(url: str, *, orders: int, per_year: int = 100_000, seed: int = 8, b
     for kind in TABLES:
         copies[kind].__exit__(None, None, None)
         connections[kind].commit()
+    conn = connections["sales"]
+    alerts = make_alerts(conn, end)
     log(f"  rows written in {time.monotonic() - began:.0f} s; building indexes")
 
-    conn = connections["sales"]
     conn.execute("SET maintenance_work_mem = '256MB'")
     for _name, definition in indexes:
         conn.execute(definition)
@@ -467,7 +494,25 @@ def generate(url: str, *, orders: int, per_year: int = 100_000, seed: int = 8, b
     for each in connections.values():
         each.close()
     log(f"  done in {time.monotonic() - began:.0f} s")
-    return {TABLES[k]: v for k, v in generator.counts.items()}
+    return {**{TABLES[k]: v for k, v in generator.counts.items()}, ALERTS: alerts}
+
+
+def make_alerts(conn, end: dt.datetime) -> int:
+    """One alert per overwrite record, for the employee whose value it replaced (what
+    ``alerts.services`` writes in the edit's transaction), in one statement."""
+    cursor = conn.execute(
+        f"""
+        INSERT INTO {ALERTS} (recipient_id, overwrite_id, order_company_id, reason, created_at,
+                              read_at, email, email_delivery_id)
+        SELECT old_set_by_id, id, order_company_id, 'own', at,
+               CASE WHEN at < %(unread_since)s THEN at + interval '1 day' END, 'none', NULL
+        FROM {TABLES["overwrites"]}
+        WHERE old_set_by_id IS NOT NULL
+        """,
+        {"unread_since": end - dt.timedelta(days=UNREAD_DAYS)},
+    )
+    conn.commit()
+    return cursor.rowcount
 
 
 def main(argv=None) -> int:
