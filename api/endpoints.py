@@ -35,7 +35,10 @@ from api.schemas import (
     TradingRelationshipIn,
     TradingRelationshipOut,
 )
-from intercompany.admin_scoping import may_administer_relationships
+from intercompany.admin_scoping import (
+    NOT_A_RELATIONSHIP_ADMINISTRATOR,
+    may_administer_relationships,
+)
 from intercompany.exceptions import NotAllowedError
 from intercompany.models import Company, Customer, Vendor
 from intercompany.services import update_trading_relationship
@@ -584,8 +587,8 @@ def _relationship(request, relationship_id: int):
                    operation_id="list_trading_relationships",
                    summary="Trading relationships in which one of your companies buys or sells")
 def list_relationships(request):
-    may_change = may_administer_relationships(request.auth)
-    return [representations.trading_relationship(r, may_change=may_change)
+    rights = representations.RelationshipRights(request.auth)
+    return [representations.trading_relationship(r, rights=rights)
             for r in selectors.relationships_visible_to(request.auth)]
 
 
@@ -594,7 +597,7 @@ def list_relationships(request):
 def get_relationship(request, relationship_id: int):
     found = _relationship(request, relationship_id)
     return representations.trading_relationship(
-        found, may_change=may_administer_relationships(request.auth)
+        found, rights=representations.RelationshipRights(request.auth)
     )
 
 
@@ -607,9 +610,7 @@ def get_relationship(request, relationship_id: int):
 def update_relationship(request, relationship_id: int, payload: TradingRelationshipIn):
     found = _relationship(request, relationship_id)
     if not may_administer_relationships(request.auth):
-        raise Problem(403, _("Only superusers and members of the group “Trading relationship "
-                             "administrators” change trading relationships."),
-                      kind="not-allowed")
+        raise Problem(403, str(NOT_A_RELATIONSHIP_ADMINISTRATOR), kind="not-allowed")
     changes = payload.model_dump(exclude_unset=True)
     if not changes:
         raise validation_problem([{"field": None, "message": _(
@@ -630,7 +631,9 @@ def update_relationship(request, relationship_id: int, payload: TradingRelations
         # whose the refused switch is.
         raise Problem(403, str(error), kind="not-allowed") from None
     updated = _relationship(request, updated.pk)
-    return representations.trading_relationship(updated, may_change=True)
+    return representations.trading_relationship(
+        updated, rights=representations.RelationshipRights(request.auth)
+    )
 
 
 api.add_router("/companies", companies)

@@ -13,7 +13,12 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext
 
+from intercompany.admin_scoping import (
+    NOT_A_RELATIONSHIP_ADMINISTRATOR,
+    may_administer_relationships,
+)
 from intercompany.models import TradingRelationship
+from intercompany.switches import PolicyRights
 from orders.history import FIELD_LABELS, HistoryEntry, Overwrite, Setter, TimelineEntry
 from orders.models import Order, OrderType, PurchaseOrder, SalesOrder
 from orders.selectors import ChainPanel
@@ -224,7 +229,43 @@ def overwrite(row: Overwrite) -> dict:
     }
 
 
-def trading_relationship(relationship: TradingRelationship, *, may_change: bool) -> dict:
+class RelationshipRights:
+    """What one employee may change on trading relationships, read once for a whole list."""
+
+    def __init__(self, employee):
+        self.administers = may_administer_relationships(employee)
+        self.is_superuser = employee.is_superuser
+        self.company_ids = frozenset(employee.companies.values_list("pk", flat=True))
+
+    def on(self, relationship: TradingRelationship) -> PolicyRights:
+        return PolicyRights(relationship, self.is_superuser, self.company_ids)
+
+
+def trading_relationship(relationship: TradingRelationship, *,
+                         rights: RelationshipRights) -> dict:
+    """The relationship with what the employee may change on it, switch by switch, as the
+    admin shows it (each company changes its own policy)."""
+    administers = rights.administers
+    policy_rights = rights.on(relationship)
+
+    def why_not(name: str) -> str | None:
+        if not administers:
+            return text(NOT_A_RELATIONSHIP_ADMINISTRATOR)
+        refusal = policy_rights.refusal(name)
+        return None if refusal is None else text(refusal)
+
+    switches = [
+        {
+            "name": name,
+            "label": text(SWITCH_LABELS[name][1]),
+            "policy": text(SWITCH_LABELS[name][0]),
+            "company": relationship.policy_owner(name).code,
+            "on": getattr(relationship, name),
+            "may_change": why_not(name) is None,
+            "why_not": why_not(name),
+        }
+        for name in TradingRelationship.POLICY_FIELDS
+    ]
     return {
         "id": relationship.pk,
         "buying_company": relationship.buying_company.code,
@@ -233,15 +274,7 @@ def trading_relationship(relationship: TradingRelationship, *, may_change: bool)
         "intercompany_customer": relationship.intercompany_customer.account,
         "active": relationship.active,
         **{name: getattr(relationship, name) for name in TradingRelationship.POLICY_FIELDS},
-        "switches": [
-            {
-                "name": name,
-                "label": text(SWITCH_LABELS[name][1]),
-                "policy": text(SWITCH_LABELS[name][0]),
-                "company": relationship.policy_owner(name).code,
-                "on": getattr(relationship, name),
-            }
-            for name in TradingRelationship.POLICY_FIELDS
-        ],
-        "may_change": may_change,
+        "switches": switches,
+        "may_change": any(switch["may_change"] for switch in switches),
+        "may_change_active": why_not("active") is None,
     }

@@ -201,8 +201,12 @@ class SwitchOut(Schema):
     name: str
     label: str
     policy: str
-    company: str
+    company: str = Field(description="The company whose policy holds the switch.")
     on: bool
+    may_change: bool = Field(description="Whether the caller may change this switch.")
+    why_not: str | None = Field(
+        description="Why the caller may not change it (null when they may)."
+    )
 
 
 class TradingRelationshipOut(Schema):
@@ -216,7 +220,15 @@ class TradingRelationshipOut(Schema):
     purchase_policy_syncs_intercompany_sales_order: bool
     sales_policy_syncs_intercompany_purchase_order: bool
     switches: list[SwitchOut]
-    may_change: bool = Field(description="Whether the caller may change the switches.")
+    may_change: bool = Field(
+        description="Whether the caller may change at least one switch (each switch says "
+        "which): superusers, and relationship administrators for the policies of their "
+        "companies."
+    )
+    may_change_active: bool = Field(
+        description="Whether the caller may switch the relationship on or off (it concerns "
+        "both companies)."
+    )
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -8,10 +8,15 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
 from intercompany.models import Company
 
 RELATIONSHIP_ADMINISTRATORS_GROUP = "Trading relationship administrators"
+NOT_A_RELATIONSHIP_ADMINISTRATOR = gettext_lazy(
+    "Only superusers and members of the group “Trading relationship administrators” change "
+    "trading relationships."
+)
 
 
 def companies_of(user):

@@ -458,7 +458,11 @@ def test_relationships_are_read_by_either_company_and_changed_by_their_administr
 
     rid = chain.relationship.pk
     assert [r["id"] for r in api_alice.get("trading-relationships/").json()] == [rid]
-    assert api_jonas.get(f"trading-relationships/{rid}").json()["may_change"] is False
+    as_jonas = api_jonas.get(f"trading-relationships/{rid}").json()
+    assert as_jonas["may_change"] is False
+    assert {s["why_not"] for s in as_jonas["switches"]} == {
+        "Only superusers and members of the group “Trading relationship administrators” "
+        "change trading relationships."}
     assert api_olga.get("trading-relationships/").json() == []
     assert api_olga.get(f"trading-relationships/{rid}").status_code == 404
 
@@ -469,6 +473,14 @@ def test_relationships_are_read_by_either_company_and_changed_by_their_administr
     alice.is_staff = True
     alice.save()
     alice.groups.add(Group.objects.create(name=RELATIONSHIP_ADMINISTRATORS_GROUP))
+    # Each switch says whether she may change it, and why not, as the admin does.
+    read = api_alice.get(f"trading-relationships/{rid}").json()
+    rights = {s["name"]: (s["company"], s["may_change"], s["why_not"]) for s in read["switches"]}
+    assert rights["purchase_policy_syncs_intercompany_sales_order"] == ("USMF", True, None)
+    company, may, why = rights["sales_policy_syncs_intercompany_purchase_order"]
+    assert (company, may) == ("DEMF", False) and "belongs to DEMF" in why
+    assert read["may_change"] is True
+    assert read["may_change_active"] is False  # the relationship concerns DEMF too
     # Each company changes only its own policy: Alice works for USMF, the buying company.
     theirs = api_alice.patch(f"trading-relationships/{rid}",
                              {"sales_policy_syncs_intercompany_purchase_order": True})
