@@ -52,7 +52,7 @@ from orders.forms import (
     PurchaseOrderCreateForm,
     SalesOrderCreateForm,
 )
-from orders.history import Overwrite, customer_information_timeline, order_history
+from orders.history import customer_information_timeline, order_history
 from orders.models import (
     CUSTOMER_INFORMATION_FIELDS,
     TYPED_CUSTOMER_INFORMATION_FIELDS,
@@ -306,6 +306,15 @@ def list_vendors(request, company: str, query: Query[AccountQuery]):
     return _accounts(request, company, Vendor, query)
 
 
+def _next_url(request: HttpRequest, next_cursor: str | None) -> str | None:
+    """This request's URL with ``cursor`` set to ``next_cursor`` (None on the last page)."""
+    if not next_cursor:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = next_cursor
+    return f"{request.path}?{params.urlencode()}"
+
+
 def _cursor(cursor: str) -> str | None:
     if not cursor:
         return None
@@ -360,15 +369,10 @@ def _order_operations(order_type: str) -> Router:
         rows, more = selectors.order_page(company=found, order_type=order_type, filters=filters,
                                           after=_cursor(query.cursor), limit=query.limit)
         next_cursor = selectors.encode_cursor(rows[-1].number) if more else None
-        next_url = None
-        if next_cursor:
-            params = request.GET.copy()
-            params["cursor"] = next_cursor
-            next_url = f"{request.path}?{params.urlencode()}"
         return {
             "results": [representations.order_summary(o, found.code) for o in rows],
             "next_cursor": next_cursor,
-            "next": next_url,
+            "next": _next_url(request, next_cursor),
         }
 
     @router.get(base + "/{number}", response=OrderDetailOut, operation_id=f"get_{kind}_order",
@@ -543,7 +547,8 @@ class OverwriteQuery(Schema):
     until: str = Field("", description="Last day, YYYY-MM-DD (inclusive).")
     field: str = Field("", description="`customer_reference` or `customer_requisition`.")
     other_company: str = Field("", description="Code of the company on the other side.")
-    limit: int = Field(200, ge=1, le=1000)
+    cursor: str = Field("", description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
 
 
 overwrites = Router(tags=["Overwrites"])
@@ -565,10 +570,16 @@ def list_overwrites(request, company: str, query: Query[OverwriteQuery]):
         since=data.get("since"), until=data.get("until"), field=data.get("field") or "",
         other_company=data.get("other_company"),
     )
-    records = order_selectors.overwrite_records_of(company=found, filters=filters)
-    rows = [Overwrite.from_record(r) for r in records[: query.limit + 1]]
-    return {"results": [representations.overwrite(r) for r in rows[: query.limit]],
-            "more": len(rows) > query.limit}
+    if query.cursor and order_selectors.Cursor.decode(query.cursor) is None:
+        raise validation_problem(
+            [{"field": "cursor", "message": _("This cursor is not one this API gave out.")}]
+        )
+    # The Overwrites page's own reading, by key (when, id): every page costs what the first does.
+    page = order_selectors.overwrites_page(company=found, filters=filters, after=query.cursor,
+                                           page_size=query.limit)
+    return {"results": [representations.overwrite(r) for r in page.rows],
+            "next_cursor": page.next_cursor or None,
+            "next": _next_url(request, page.next_cursor)}
 
 
 # -- trading relationships ----------------------------------------------------------------------

@@ -189,7 +189,8 @@ class OverwriteOut(Schema):
 
 class OverwritePageOut(Schema):
     results: list[OverwriteOut]
-    more: bool = Field(description="More overwrites match: narrow the dates.")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
+    next: str | None = Field(description="The next page, or null on the last one.")
 
 
 class AccountPageOut(Schema):

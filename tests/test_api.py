@@ -446,6 +446,39 @@ def test_history_timeline_and_overwrites(api_alice, api_jonas, chain, jonas):
         {"field": "until", "message": "The end date is before the start date."}]
 
 
+def test_overwrites_are_paged_by_cursor_newest_first_without_gaps(api_alice, api_jonas, chain):
+    chain.relationship.sales_policy_syncs_intercompany_purchase_order = True
+    chain.relationship.save()
+    # Each round overwrites twice on each of USMF's two orders: Jonas replaces Alice's value,
+    # then Alice replaces Jonas's.
+    for n in range(3):
+        etag = api_jonas.get(so_url(chain.mirror))["ETag"]
+        api_jonas.patch(so_url(chain.mirror), {"customer_requisition": f"PO-J{n}"},
+                        **{"If-Match": etag})
+        etag = api_alice.get(so_url(chain.original))["ETag"]
+        api_alice.patch(so_url(chain.original), {"customer_requisition": f"PO-A{n}"},
+                        **{"If-Match": etag})
+
+    everything = api_alice.get("companies/USMF/overwrites?limit=200").json()
+    assert everything["next_cursor"] is None and everything["next"] is None
+    seen, url = [], "companies/USMF/overwrites?limit=2&field=customer_requisition"
+    while url:
+        page = api_alice.get(url).json()
+        assert len(page["results"]) <= 2
+        seen += page["results"]
+        url = page["next"]  # a path, followed as it is
+        assert (url is None) == (page["next_cursor"] is None)
+    assert len(seen) == 12
+    assert seen == everything["results"]
+    assert [row["at"] for row in seen] == sorted((row["at"] for row in seen), reverse=True)
+    assert "field=customer_requisition" in api_alice.get(
+        "companies/USMF/overwrites?limit=2&field=customer_requisition").json()["next"]
+
+    bad = api_alice.get("companies/USMF/overwrites?cursor=not-a-cursor")
+    assert bad.status_code == 422
+    assert problem(bad)["errors"][0]["field"] == "cursor"
+
+
 # -- trading relationships ----------------------------------------------------------------------
 
 
