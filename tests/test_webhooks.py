@@ -40,6 +40,13 @@ pytestmark = pytest.mark.django_db
 ALL_EVENTS = list(EventType.values)
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_this_machine(settings):
+    """The receivers of these tests listen on 127.0.0.1, which production refuses
+    (webhooks/addresses.py): allowed here, as an operator allows an internal network."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def receiver():
     receiver = Receiver()
@@ -579,6 +586,46 @@ def test_the_admin_refuses_a_bad_url_and_no_events(usmf, usmf_admin, login_clien
     errors = response.context["adminform"].form.errors
     assert "url" in errors and "event_types" in errors
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://127.0.0.1:5432/", "127.0.0.1"),
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # a cloud's metadata
+    ("http://10.0.0.7/hooks", "10.0.0.7"),
+    ("http://[::1]:8000/", "::1"),
+    ("http://localhost:8000/", "localhost"),
+])
+def test_the_admin_refuses_an_address_of_the_servers_own_network(
+    usmf, usmf_admin, login_client, settings, url, shown
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    client = login_client(usmf_admin)
+    response = client.post(reverse("admin:webhooks_webhookendpoint_add"), {
+        "company": usmf.pk, "url": url, "event_types": ["order.created"], "enabled": "on"})
+
+    assert response.status_code == 200
+    [message] = response.context["adminform"].form.errors["url"]
+    assert shown in message and "webhooks go to systems on the internet" in message
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_name_that_leads_to_a_private_address_is_refused_before_anything_is_sent(
+    chain, alice, usmf, receiver, run_worker, settings
+):
+    # Registered while allowed (or a name whose address changed since): the connection is
+    # checked too, on the socket, before the request is written.
+    endpoint = endpoint_for(usmf, receiver.url.replace("127.0.0.1", "localhost"),
+                            receiver=receiver, events=["order.cancelled"])
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    settings.WEBHOOK_RETRY_FOR_SECONDS = 0  # one attempt
+
+    services.cancel_order(order=chain.original, employee=alice)
+    run_worker()
+
+    delivery = endpoint.deliveries.get()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_error.startswith("Refused: localhost is at 127.0.0.1, a private address")
+    assert receiver.requests == []
 
 
 def test_a_new_secret_replaces_the_old_one(usmf, usmf_admin, login_client):

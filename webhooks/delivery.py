@@ -29,6 +29,7 @@ from standardwebhooks.webhooks import Webhook
 
 from intercompany.background import enqueue_after_commit
 from intercompany.models import Employee
+from webhooks.addresses import GuardedHTTPHandler, GuardedHTTPSHandler, PrivateAddressRefused
 from webhooks.models import (
     AttemptOutcome,
     Delivery,
@@ -70,7 +71,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# No proxy from the environment: the guard must see the receiver's own address.
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), GuardedHTTPHandler, GuardedHTTPSHandler, _NoRedirects
+)
 
 
 @dataclass
@@ -107,7 +111,9 @@ def post_event(*, url: str, body: str, headers: dict[str, str], timeout: float) 
         error = _("No answer within %(seconds)s s") % {"seconds": timeout}
     except urllib.error.URLError as failure:
         reason = failure.reason
-        if isinstance(reason, TimeoutError):
+        if isinstance(reason, PrivateAddressRefused):
+            error = _("Refused: %(reason)s") % {"reason": reason}
+        elif isinstance(reason, TimeoutError):
             error = _("No answer within %(seconds)s s") % {"seconds": timeout}
         else:
             error = _("Connection failed: %(reason)s") % {"reason": reason}

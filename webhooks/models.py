@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intercompany.models import Company, Employee
+from webhooks.addresses import url_refusal
 
 
 class EventType(models.TextChoices):
@@ -86,6 +88,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company.code} {self.url}"
+
+    def clean(self) -> None:
+        refusal = url_refusal(self.url or "")
+        if refusal:
+            raise ValidationError({"url": refusal})
 
     def wants(self, event_type: str) -> bool:
         return self.enabled and event_type in self.event_types
