@@ -16,9 +16,9 @@ clerk of USMF, DEBUG off, static files collected), and the sizes take turns requ
 so that a busy neighbour on the shared machine slows both alike: SQL queries of one request and
 the median of ``--repeat`` requests after two warm-ups, for each page of issue 8's table, the
 Overwrites page, sorted lists, the CSV export of the last year, the Needs attention page and the
-Alerts page (every page also shows the header's unread-alert count). The CSV export also runs once in a process of its own that does
-nothing else, so that its peak resident memory (``ru_maxrss``) above the memory before the
-request is the export's.
+Alerts page (every page also shows the header's unread-alert count). The CSV export also runs
+once in a process of its own that does nothing else, so that its peak resident memory
+(``ru_maxrss``) above the memory before the request is the export's.
 
 The last line is ``worst growth 1M/100k: X.XX (<page>)``: the largest ratio of the medians at
 the largest and the smallest size. Targets: every page at most 1.3x; the CSV export's peak

@@ -83,12 +83,13 @@ test_database_url.__test__ = False  # a helper, not a test
 
 @pytest.fixture
 def worker_process(tmp_path):
-    """``worker_process(**env)``: a ``manage.py db_worker`` process on the test database; returns
-    the ``Popen`` (its output goes to a log file in ``tmp_path``). Stopped at the end of the
-    test (SIGTERM: the worker finishes the task it is running, then exits)."""
+    """``worker_process(queue_name=None, **env)``: a ``manage.py db_worker`` process on the test
+    database, for the default queue or ``queue_name``; returns the ``Popen`` (its output goes to
+    a log file in ``tmp_path``). Stopped at the end of the test (SIGTERM: the worker finishes
+    the task it is running, then exits); a test may kill it first."""
     started: list[subprocess.Popen] = []
 
-    def start(**env) -> subprocess.Popen:
+    def start(queue_name: str | None = None, **env) -> subprocess.Popen:
         full_env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -97,9 +98,10 @@ def worker_process(tmp_path):
             **env,
         }
         log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 - closed below
+        queue = ["--queue-name", queue_name] if queue_name else []
         process = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-             "--interval", "0.05", "-v", "2"],
+             *queue, "--interval", "0.05", "-v", "2"],
             cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
         )
         process.log_file = log

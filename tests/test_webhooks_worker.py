@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,6 @@ import pytest
 
 from orders import services
 from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain
-from tests.fixtures_tasks import test_database_url
 from tests.webhook_receiver import Receiver
 from webhooks.models import AttemptOutcome, Delivery, DeliveryStatus
 from webhooks.services import create_endpoint
@@ -46,35 +43,14 @@ def subscribed(alice, usmf, demf, external_customer, receiver, admin):
 
 
 @pytest.fixture
-def webhook_worker(tmp_path):
-    """``webhook_worker(**env)``: a ``manage.py db_worker --queue-name webhooks`` process on the
-    test database, as deployed; killed or stopped by the end of the test."""
-    started: list[subprocess.Popen] = []
+def webhook_worker(worker_process):
+    """``webhook_worker(**env)``: a worker of the webhooks queue, as deployed (scripts/demo.sh),
+    allowed to reach the receiver on 127.0.0.1; stopped by the end of the test."""
 
-    def start(**env) -> subprocess.Popen:
-        log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 - closed below
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-             "--queue-name", "webhooks", "--interval", "0.05", "-v", "2"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1",
-                 **env},
-        )
-        process.log_file = log
-        started.append(process)
-        return process
+    def start(**env):
+        return worker_process(queue_name="webhooks", WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1", **env)
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-    for process in started:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.log_file.close()
+    return start
 
 
 def wait_for_status(delivery_query, status, timeout=30) -> Delivery:
