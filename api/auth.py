@@ -4,8 +4,9 @@ as that employee, with exactly their access, and counts against their rate limit
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
@@ -39,6 +40,15 @@ def rate_headers(hit: ratelimit.Hit) -> dict[str, str]:
     }
 
 
+def _language_of(request: HttpRequest, employee) -> None:
+    """Messages in the language the caller asks for (``Accept-Language``), else in the one the
+    token's employee chose in Preferences (the session's requests have it from the middleware
+    already)."""
+    if "Accept-Language" not in request.headers and employee.language in dict(settings.LANGUAGES):
+        translation.activate(employee.language)
+        request.LANGUAGE_CODE = employee.language
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         found = token_for_secret(token.strip())
@@ -46,6 +56,7 @@ class TokenAuth(HttpBearer):
             return None
         request.user = found.employee
         request.api_token = found
+        _language_of(request, found.employee)
         _count(request, f"token:{found.pk}", found)
         return found.employee
 

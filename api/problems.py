@@ -12,6 +12,7 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -20,18 +21,20 @@ from intercompany.exceptions import IntercompanyError, NotAllowedError
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://intercompany.invalid/problems/"
 
+# The HTTP status phrases, in the language of the request (RFC 9457 lets the title be
+# localized; the type and status say the same in every language).
 TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    412: "Precondition failed",
-    415: "Unsupported media type",
-    422: "Unprocessable content",
-    428: "Precondition required",
-    429: "Too many requests",
+    400: gettext_lazy("Bad request"),
+    401: gettext_lazy("Authentication required"),
+    403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not found"),
+    405: gettext_lazy("Method not allowed"),
+    409: gettext_lazy("Conflict"),
+    412: gettext_lazy("Precondition failed"),
+    415: gettext_lazy("Unsupported media type"),
+    422: gettext_lazy("Unprocessable content"),
+    428: gettext_lazy("Precondition required"),
+    429: gettext_lazy("Too many requests"),
 }
 
 
@@ -52,7 +55,7 @@ class Problem(Exception):
         self.status = status
         self.detail = detail
         self.kind = kind
-        self.title = title or TITLES.get(status, "Error")
+        self.title = str(title or TITLES.get(status, _("Error")))
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra or {}

@@ -184,6 +184,25 @@ def test_another_companys_order_answers_404_like_a_missing_one(api_jonas, chain)
     assert links[chain.mirror.number].endswith(chain.mirror.number)
 
 
+def test_problems_speak_the_callers_language_else_the_employees(api_jonas, jonas, chain):
+    missing = "companies/DEMF/sales-orders/DEMF-SO-999999"
+    assert problem(api_jonas.get(missing))["title"] == "Not found"
+
+    jonas.language = "fr"
+    jonas.save()
+    in_french = problem(api_jonas.get(missing))
+    assert (in_french["title"], in_french["detail"]) == (
+        "Introuvable", "Cette commande n'existe pas.")
+    asked = problem(api_jonas.get(missing, **{"Accept-Language": "en"}))
+    assert asked["title"] == "Not found"
+    etag = api_jonas.get(so_url(chain.mirror))["ETag"]
+    refused = problem(api_jonas.patch(so_url(chain.mirror), {"customer_requisition": "x" * 41},
+                                      **{"If-Match": etag}))
+    assert refused["title"] == "Votre requête n'est pas valide"
+    assert refused["errors"][0]["field"] == "customer_requisition"
+    assert "caractères" in refused["errors"][0]["message"]
+
+
 def test_the_company_named_in_the_request_must_be_one_of_the_employees(api_olga, chain):
     for path in ("companies/USMF", "companies/USMF/sales-orders/", "companies/USMF/overwrites",
                  "companies/USMF/customers",
