@@ -64,6 +64,7 @@ from orders.services import (
     create_intercompany_purchase_order,
     create_purchase_order,
     create_sales_order,
+    refuse_customer_change_of,
     update_customer_information,
 )
 
@@ -227,6 +228,18 @@ def _expected_version(request: HttpRequest, order: Order) -> int:
 def _check_form(form) -> None:
     if not form.is_valid():
         raise validation_problem(field_errors(form.errors))
+
+
+def _check_customer_may_change(order: Order) -> None:
+    """A change of customer is for open sales orders that are not intercompany ones; the
+    reason otherwise, on the field, as the services give it."""
+    if order.order_type != OrderType.SALES:
+        raise validation_problem([{"field": "customer", "message": _(
+            "Only a sales order has a customer.")}])
+    try:
+        refuse_customer_change_of(order)
+    except ValidationError as error:
+        raise validation_problem(field_errors(error)) from None
 
 
 def _account_pk(model, company: Company, code: str) -> str:
@@ -393,11 +406,17 @@ def _order_operations(order_type: str) -> Router:
         given = payload.model_dump(exclude_unset=True)
         if not given:
             raise validation_problem([{"field": None, "message": _(
-                "Send customer_reference, customer_requisition or both.")}])
+                "Send customer, customer_reference or customer_requisition.")}])
         version = _expected_version(request, order)
         data = {name: getattr(order, name) for name in TYPED_CUSTOMER_INFORMATION_FIELDS}
-        # No customer in the data: the form then leaves the customer as it is (the API edits
-        # the customer reference and the customer requisition only).
+        if "customer" in given:
+            _check_customer_may_change(order)
+            given["customer"] = _account_pk(Customer, order.company, given["customer"] or "")
+            if not given["customer"]:
+                raise validation_problem([{"field": "customer", "message": _(
+                    "Send the account of one of the customers of %(company)s.") % {
+                    "company": order.company.code}}])
+        # Without a customer in the data the form leaves the customer as it is.
         form = CustomerInformationForm({**data, **given, "version": version}, order=order)
         _check_form(form)
         try:
@@ -410,8 +429,11 @@ def _order_operations(order_type: str) -> Router:
         # The order as saved, without reading it again: the version matched under the lock,
         # so the only change since ``order`` was read is this one, set by this employee.
         saved = result.order
+        changed_customer = "customer" in given and saved.customer_id != order.customer_id
         for name in (*CUSTOMER_INFORMATION_FIELDS, "version", "updated_at", "status"):
             setattr(order, name, getattr(saved, name))
+        if changed_customer:
+            order.customer = form.cleaned_data["customer"]
         for name in result.changed_fields:
             setattr(order, f"{name}_set_by", request.auth)
             setattr(order, f"{name}_set_for", order.company)

@@ -91,6 +91,31 @@ def order_summary(order: Order, company_code: str) -> dict:
         "url": order_url(order.order_type, company_code, order.number),
         "customer_reference_set_by": None,
         "customer_requisition_set_by": None,
+        "original_customer": original_customer(order),
+        "original_customer_set_by": None,
+        "original_sales_order": _original_sales_order(order),
+    }
+
+
+def original_customer(order: Order) -> dict | None:
+    if not (order.original_customer_account or order.original_customer_name):
+        return None
+    return {"account": order.original_customer_account, "name": order.original_customer_name}
+
+
+def _original_sales_order(order: Order) -> dict | None:
+    """The chain's original sales order (loaded with its company). A list links it when it is
+    in the listed company (which the caller works for); ``order_detail`` links it wherever
+    the caller works."""
+    original = order.original_sales_order
+    if original is None:
+        return None
+    code = original.company.code
+    return {
+        "type": OrderType.SALES, "number": original.number, "company": code,
+        "role": role(original.role),
+        "url": order_url(OrderType.SALES, code, original.number)
+        if original.company_id == order.company_id else None,
     }
 
 
@@ -100,6 +125,11 @@ def order_detail(order: Order, panel: ChainPanel, company_ids: set[int]) -> dict
     data = order_summary(order, order.company.code)
     data["customer_reference_set_by"] = _set_by(order, "customer_reference")
     data["customer_requisition_set_by"] = _set_by(order, "customer_requisition")
+    data["original_customer_set_by"] = _set_by(order, "original_customer_account")
+    if order.original_sales_order is not None:
+        data["original_sales_order"] = order_ref(
+            order.original_sales_order, order.original_sales_order.company.code, company_ids
+        )
     data["chain"] = {
         "orders": [
             {
@@ -110,6 +140,8 @@ def order_detail(order: Order, panel: ChainPanel, company_ids: set[int]) -> dict
                 "status": row.order.status,
                 "customer_reference": row.order.customer_reference,
                 "customer_requisition": row.order.customer_requisition,
+                "original_customer": original_customer(row.order),
+                "original_customer_note": text(row.original_customer_note) or None,
                 "is_current": row.is_current,
                 "url": order_url(row.order.order_type, row.order.company.code, row.order.number)
                 if row.order.company_id in company_ids else None,

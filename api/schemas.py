@@ -53,6 +53,13 @@ class OrderRefOut(Schema):
     url: str | None = Field(description="The order in the API, where the caller may open it.")
 
 
+class OriginalCustomerOut(Schema):
+    """The end customer of the chain's original sales order, as in its company."""
+
+    account: str = Field(examples=["US-001"])
+    name: str = Field(examples=["Fabrikam, Inc."])
+
+
 class OrderOut(Schema):
     type: Literal["sales", "purchase"]
     number: str = Field(examples=["XYZ-SO-000042"])
@@ -67,6 +74,15 @@ class OrderOut(Schema):
     customer_requisition: str
     customer_reference_set_by: SetterOut | None
     customer_requisition_set_by: SetterOut | None
+    original_customer: OriginalCustomerOut | None = Field(
+        description="The end customer of the original sales order, carried on every order of "
+        "its chain; it changes with the original sales order's customer (null where none: a "
+        "plain purchase order, a chain that began with a purchase order)."
+    )
+    original_customer_set_by: SetterOut | None
+    original_sales_order: OrderRefOut | None = Field(
+        description="The sales order the chain began from (null on it and outside chains)."
+    )
     is_intercompany: bool
     created_at: datetime
     updated_at: datetime
@@ -81,6 +97,11 @@ class ChainOrderOut(Schema):
     status: Literal["open", "cancelled"]
     customer_reference: str
     customer_requisition: str
+    original_customer: OriginalCustomerOut | None
+    original_customer_note: str | None = Field(
+        description="Why this order does not show the original sales order's customer (a "
+        "switch off, a cancelled order), or null."
+    )
     is_current: bool
     url: str | None = Field(description="Null where the caller does not work for the company.")
 
@@ -261,6 +282,10 @@ class IntercompanyPurchaseOrderIn(RequestSchema):
 class CustomerInformationIn(RequestSchema):
     """Only the fields sent are changed."""
 
+    customer: str = Field(default=None, description=(
+        "Sales orders: the account of another customer of the company (open orders that are "
+        "not intercompany sales orders; not an intercompany customer). It becomes the original "
+        "customer, which travels along the chain as the switches say."))
     customer_reference: str = Field(default=None)
     customer_requisition: str = Field(default=None)
 

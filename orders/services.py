@@ -335,8 +335,10 @@ def check_new_customer(order: Order, customer: object) -> Customer:
     return customer
 
 
-def _refuse_customer_change_of(current: SalesOrder) -> None:
-    """The checks on the order as locked: open, and not an intercompany sales order."""
+def refuse_customer_change_of(current: SalesOrder) -> None:
+    """Refuse (``ValidationError`` on ``customer``) a change of customer of a cancelled or an
+    intercompany sales order. The service checks it on the order as locked; the API also
+    before, to answer on the field."""
     if current.is_cancelled:
         raise ValidationError({"customer": _(
             "%(number)s is cancelled: its customer cannot be changed."
@@ -388,7 +390,7 @@ def update_customer_information(
             raise StaleOrderError(current=current)
         new_customer = customer is not UNSET and current.customer_id != customer.pk
         if new_customer:
-            _refuse_customer_change_of(current)
+            refuse_customer_change_of(current)
         if not new_customer and all(
             getattr(current, name) == value for name, value in values.items()
         ):

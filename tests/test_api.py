@@ -269,6 +269,76 @@ def test_the_detail_shows_the_chain_and_each_links_switch(api_alice, chain):
     assert links[(chain.original.number, chain.purchase.number)]["on"] is True
 
 
+def test_every_order_shows_the_original_customer_and_the_order_it_came_from(
+    api_alice, api_jonas, chain
+):
+    fabrikam = {"account": "US-001", "name": "Fabrikam Retail"}
+    original = api_alice.get(so_url(chain.original)).json()
+    assert original["original_customer"] == fabrikam
+    assert original["original_customer_set_by"] == {"employee": "Alice Martin", "company": "USMF"}
+    assert original["original_sales_order"] is None
+
+    purchase = api_alice.get(po_url(chain.purchase)).json()
+    assert purchase["original_customer"] == fabrikam
+    assert purchase["original_sales_order"]["number"] == chain.original.number
+    assert purchase["original_sales_order"]["url"].endswith(so_url(chain.original))
+    listed = api_alice.get("companies/USMF/purchase-orders/").json()["results"]
+    assert listed[0]["original_customer"] == fabrikam
+    assert listed[0]["original_sales_order"]["number"] == chain.original.number
+
+    mirror = api_jonas.get(so_url(chain.mirror)).json()
+    assert mirror["original_customer"] == fabrikam
+    # Named for DEMF's clerk, not linked: he does not work for USMF.
+    assert mirror["original_sales_order"] == {
+        "type": "sales", "number": chain.original.number, "company": "USMF",
+        "role": "original sales order", "url": None}
+    assert [row["original_customer"] for row in mirror["chain"]["orders"]] == [fabrikam] * 3
+
+
+def test_changing_the_customer_changes_the_original_customer_along_the_chain(
+    api_alice, api_jonas, chain, usmf
+):
+    make_customer(usmf, "US-002", "Northwind Traders")
+    etag = api_alice.get(so_url(chain.original))["ETag"]
+
+    response = api_alice.patch(so_url(chain.original), {"customer": "US-002"},
+                               **{"If-Match": etag})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["order"]["customer"]["account"] == "US-002"
+    assert body["order"]["original_customer"] == {"account": "US-002",
+                                                  "name": "Northwind Traders"}
+    assert chain.purchase.number in {o["number"] for o in body["result"]["copied_to"]}
+    assert response["ETag"] == api_alice.get(so_url(chain.original))["ETag"]
+    assert PurchaseOrder.objects.get(pk=chain.purchase.pk).original_customer_account == "US-002"
+    history = api_alice.get(so_url(chain.original) + "/history").json()
+    assert "original_customer_account" in {c["field"] for c in history[0]["changes"]}
+
+
+def test_a_customer_change_the_order_cannot_take_is_refused_on_the_field(
+    api_alice, api_jonas, chain, usmf
+):
+    before = order_state()
+
+    def refusal(client, url, customer):
+        etag = client.get(url)["ETag"]
+        response = client.patch(url, {"customer": customer}, **{"If-Match": etag})
+        assert response.status_code == 422, response.content
+        [error] = problem(response)["errors"]
+        assert error["field"] == "customer"
+        return error["message"]
+
+    assert refusal(api_alice, po_url(chain.purchase), "US-001") == (
+        "Only a sales order has a customer.")
+    assert "is an intercompany sales order" in refusal(api_jonas, so_url(chain.mirror), "DE-1")
+    assert refusal(api_alice, so_url(chain.original), "US-404") == (
+        "Choose one of the customers of USMF that is not an intercompany customer.")
+    assert refusal(api_alice, so_url(chain.original), "") == (
+        "Send the account of one of the customers of USMF.")
+    assert order_state() == before
+
+
 def test_creating_each_of_the_four_ways(api_alice, api_jonas, alice, usmf, demf, relationship,
                                         external_customer):
     # An original sales order, then sourced from DEMF: three legs.
