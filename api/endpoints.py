@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -361,6 +363,51 @@ IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key", max_length=255, descript
     "first result instead of creating again."))
 
 
+@dataclass(frozen=True)
+class _Creation:
+    """What differs between creating a sales order and a purchase order."""
+
+    partner: str  # the payload's and the form's field: "customer" / "vendor"
+    partner_model: type
+    form: type
+    create: Callable[..., Order]
+    other_leg: str  # the other order of a two-legged chain
+
+
+CREATIONS = {
+    OrderType.SALES: _Creation("customer", Customer, SalesOrderCreateForm, create_sales_order,
+                               "intercompany_purchase_order"),
+    OrderType.PURCHASE: _Creation("vendor", Vendor, PurchaseOrderCreateForm,
+                                  create_purchase_order, "intercompany_sales_order"),
+}
+
+
+def _create_order(request: HttpRequest, company: str, order_type: str, payload) -> HttpResponse:
+    """Create an order (to an intercompany partner: the two-legged chain), once per
+    Idempotency-Key, with the clerk form's checks and messages."""
+    found = _company(request, company)
+    creation = CREATIONS[order_type]
+
+    def run() -> HttpResponse:
+        form = creation.form({
+            "company": found.code,
+            creation.partner: _account_pk(creation.partner_model, found,
+                                          getattr(payload, creation.partner)),
+            "customer_reference": payload.customer_reference,
+            "customer_requisition": payload.customer_requisition,
+        }, company=found)
+        _check_form(form)
+        order = creation.create(
+            employee=request.auth, company=found,
+            **{name: form.cleaned_data[name] for name in (
+                creation.partner, "customer_reference", "customer_requisition")},
+        )
+        others = [getattr(order, creation.other_leg)] if order.is_intercompany else []
+        return _created(request, order, others)
+
+    return idempotency.run_once(request, run)
+
+
 def _order_operations(order_type: str) -> Router:
     kind = "sales" if order_type == OrderType.SALES else "purchase"
     router = Router(tags=["Sales orders" if kind == "sales" else "Purchase orders"])
@@ -477,33 +524,20 @@ def _order_operations(order_type: str) -> Router:
         return [representations.timeline_entry(e)
                 for e in customer_information_timeline(order=order, field=field)]
 
+    partner = "customer" if order_type == OrderType.SALES else "vendor"
+    create_route = {
+        "path": base + "/", "response": {201: OrderCreatedOut, 409: ProblemOut},
+        "operation_id": f"create_{kind}_order",
+        "summary": f"Create a {kind} order (to an intercompany {partner}: a two-legged chain)",
+        "description": "Accepts Idempotency-Key.",
+    }
+    # Two functions only for their payload's type (what the schema documents); one body.
     if order_type == OrderType.SALES:
 
-        @router.post(base + "/", response={201: OrderCreatedOut, 409: ProblemOut},
-                     operation_id="create_sales_order",
-                     summary="Create a sales order (to an intercompany customer: a two-legged "
-                     "chain)", description="Accepts Idempotency-Key.")
+        @router.post(**create_route)
         def create(request, company: str, payload: SalesOrderIn,
                    idempotency_key: str | None = IDEMPOTENCY_KEY):
-            found = _company(request, company)
-
-            def run() -> HttpResponse:
-                form = SalesOrderCreateForm({
-                    "company": found.code,
-                    "customer": _account_pk(Customer, found, payload.customer),
-                    "customer_reference": payload.customer_reference,
-                    "customer_requisition": payload.customer_requisition,
-                }, company=found)
-                _check_form(form)
-                order = create_sales_order(
-                    employee=request.auth, company=found, customer=form.cleaned_data["customer"],
-                    customer_reference=form.cleaned_data["customer_reference"],
-                    customer_requisition=form.cleaned_data["customer_requisition"],
-                )
-                others = [order.intercompany_purchase_order] if order.is_intercompany else []
-                return _created(request, order, others)
-
-            return idempotency.run_once(request, run)
+            return _create_order(request, company, OrderType.SALES, payload)
 
         @router.post(base + "/{number}/intercompany-purchase-orders",
                      response={201: OrderCreatedOut, 409: ProblemOut},
@@ -532,31 +566,10 @@ def _order_operations(order_type: str) -> Router:
 
     else:
 
-        @router.post(base + "/", response={201: OrderCreatedOut, 409: ProblemOut},
-                     operation_id="create_purchase_order",
-                     summary="Create a purchase order (to an intercompany vendor: a two-legged "
-                     "chain)", description="Accepts Idempotency-Key.")
+        @router.post(**create_route)
         def create(request, company: str, payload: PurchaseOrderIn,
                    idempotency_key: str | None = IDEMPOTENCY_KEY):
-            found = _company(request, company)
-
-            def run() -> HttpResponse:
-                form = PurchaseOrderCreateForm({
-                    "company": found.code,
-                    "vendor": _account_pk(Vendor, found, payload.vendor),
-                    "customer_reference": payload.customer_reference,
-                    "customer_requisition": payload.customer_requisition,
-                }, company=found)
-                _check_form(form)
-                order = create_purchase_order(
-                    employee=request.auth, company=found, vendor=form.cleaned_data["vendor"],
-                    customer_reference=form.cleaned_data["customer_reference"],
-                    customer_requisition=form.cleaned_data["customer_requisition"],
-                )
-                others = [order.intercompany_sales_order] if order.is_intercompany else []
-                return _created(request, order, others)
-
-            return idempotency.run_once(request, run)
+            return _create_order(request, company, OrderType.PURCHASE, payload)
 
     return router
 
