@@ -167,6 +167,23 @@ def browser_page(chromium, live_server):
         context.close()
 
 
+def expect():
+    """Playwright's ``expect`` (imported late: Playwright is optional outside the browser
+    tests)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def message(page):
+    """The page's messages (saved, copied to, refused)."""
+    return page.locator(".messages")
+
+
+def field(page, label: str):
+    return page.get_by_label(label, exact=True)
+
+
 def log_in(page, username: str, password: str = "correct-horse-battery") -> None:
     """Log in through the login page, as a clerk does."""
     page.goto("/accounts/login/")

@@ -10,15 +10,9 @@ import pytest
 
 from intercompany.models import TradingRelationship
 from orders.models import OrderStatus, SalesOrder
-from tests.fixtures_web import make_chain
+from tests.fixtures_web import expect, make_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
 
 
 @pytest.fixture

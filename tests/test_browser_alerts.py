@@ -10,15 +10,9 @@ import pytest
 from orders.models import SalesOrder
 from orders.services import create_purchase_order
 from tests.conftest import make_relationship
-from tests.fixtures_web import log_in
+from tests.fixtures_web import expect, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
 
 
 def test_an_overwrite_by_another_company_reaches_the_clerk_as_an_alert(

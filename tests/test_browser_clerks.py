@@ -14,23 +14,9 @@ import pytest
 
 from orders.models import PurchaseOrder, SalesOrder
 from tests.conftest import make_relationship
-from tests.fixtures_web import log_in
+from tests.fixtures_web import expect, field, log_in, message
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def message(page):
-    return page.locator(".messages")
-
-
-def field(page, label: str):
-    return page.get_by_label(label, exact=True)
 
 
 def save_customer_information(page, *, requisition: str | None = None, reference=None) -> None:

@@ -1,7 +1,8 @@
 """The main clerk flow in French, in headless Chromium: a browser that asks for French, a clerk
 who chooses French with the header's switcher, each in their own time zone.
 
-Same set-up as tests/test_browser_clerks.py (Debian's chromium driven by Playwright).
+Same set-up as tests/test_browser_clerks.py (Debian's chromium driven by Playwright, the helpers of
+tests/fixtures_web.py).
 """
 
 from __future__ import annotations
@@ -14,23 +15,9 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import make_relationship
-from tests.fixtures_web import log_in
+from tests.fixtures_web import expect, field, log_in, message
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def expect():
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def message(page):
-    return page.locator(".messages")
-
-
-def field(page, label: str):
-    return page.get_by_label(label, exact=True)
 
 
 def se_connecter(page, username: str) -> None:
