@@ -56,8 +56,8 @@ class OrderRefOut(Schema):
 class OriginalCustomerOut(Schema):
     """The end customer of the chain's original sales order, as in its company."""
 
-    account: str = Field(examples=["US-001"])
-    name: str = Field(examples=["Fabrikam, Inc."])
+    account: str = Field(examples=["XYZ-C-0042"])
+    name: str = Field(examples=["Example Retail Ltd"])
 
 
 class OrderOut(Schema):

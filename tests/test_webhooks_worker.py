@@ -31,8 +31,9 @@ def receiver():
 
 
 @pytest.fixture
-def subscribed(alice, usmf, demf, external_customer, receiver, admin):
+def subscribed(alice, usmf, demf, external_customer, receiver, admin, settings):
     """USMF's endpoint, subscribed to cancellations, pointing at the receiver; and a chain."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the receiver is on 127.0.0.1
     relationship = make_relationship(usmf, demf, **EVERY_SWITCH_ON)
     chain = make_three_legged_chain(employee=alice, relationship=relationship,
                                     customer=external_customer)
