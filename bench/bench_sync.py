@@ -10,7 +10,10 @@ developer would write (``select_for_update().get()`` and ``save()`` per order, w
 django-simple-history), and hand-written SQL (one ``SELECT ... FOR UPDATE``, one ``UPDATE`` and
 one multi-row history ``INSERT`` per table). It also edits a chain whose relationship has every
 switch off (nothing is copied). It reports SQL statements and median time per edit, and the
-product's time relative to the two others. Its last line: ``synced edit: N statements, X.XX×
+product's time relative to the two others. Then the alerts (issue 9): the statements of an edit
+that overwrites another company's values (a DEMF clerk's edit of the intercompany sales order,
+copied over the USMF clerk's values: overwrite records and alerts) against one that overwrites
+nothing, and how many of them write alerts. Its last line: ``synced edit: N statements, X.XX×
 plain Django, Y.YY× hand-written SQL`` at the largest size. Targets: at most 9 statements, at
 most 0.8× plain Django, at most 2.5× hand-written SQL, at every size.
 
@@ -24,6 +27,7 @@ import argparse
 import contextlib
 import gc
 import os
+import re
 import secrets
 import statistics
 import sys
@@ -120,6 +124,10 @@ class Bench:
             username="alice", first_name="Alice", last_name="Martin", password=None
         )
         self.alice.companies.add(self.usmf)
+        self.jonas = Employee.objects.create_user(
+            username="jonas", first_name="Jonas", last_name="Weber", password=None
+        )
+        self.jonas.companies.add(self.demf)
         self.customer = Customer.objects.create(
             company=self.usmf, account="US-001", name="Fabrikam Retail"
         )
@@ -426,6 +434,7 @@ class Bench:
         }
         assert len(values) == 1, values
         assert reached == {"synced": 2, "off": 0}, reached
+        alerts = self.alert_statements()
 
         median = {label: statistics.median(values) * 1000 for label, values in times.items()}
         p90 = {
@@ -440,7 +449,37 @@ class Bench:
             "vs_plain": median["synced"] / median["plain"],
             "vs_sql": median["synced"] / median["sql"],
             "on_off": median["synced"] / median["off"],
+            "alerts": alerts,
         }
+
+    def alert_statements(self) -> dict[str, tuple[int, int]]:
+        """(statements, of which writing alerts) of a synced edit that overwrites another
+        company's values and of one that overwrites nothing, on the every-switch-on chain."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from alerts.models import Alert
+        from orders.services import update_customer_information
+
+        _original, _purchase, mirror = self.chain_orders("on")
+        table = Alert._meta.db_table
+        found = {}
+        for label, value in (("overwriting", "DE-1"), ("not overwriting", "DE-2")):
+            # Jonas (DEMF) first replaces Alice's (USMF) value on the two USMF orders: two
+            # overwrite records, two alerts for Alice; then he replaces his own value.
+            before = Alert.objects.count()
+            with CaptureQueriesContext(connection) as queries:
+                update_customer_information(order=mirror, employee=self.jonas,
+                                            customer_requisition=value)
+            writing = sum(
+                bool(re.search(rf'INSERT INTO "?{table}"?[ (]', q["sql"]))
+                for q in queries.captured_queries
+            )
+            found[label] = (len(queries.captured_queries), writing, Alert.objects.count() - before)
+        assert found["overwriting"][2] == 2 and found["not overwriting"][2] == 0, found
+        # Back to Alice's value, so the next size's synced edits overwrite nobody.
+        self.service_edit("on", "PO-back")
+        return found
 
 
 VARIANTS = ("synced", "plain", "sql", "off")
@@ -509,6 +548,11 @@ def print_table(rows: list[dict], *, edits: int) -> None:
           f"(target <= {PLAIN_TARGET}): {'met' if worst_plain <= PLAIN_TARGET else 'NOT met'}")
     print(f"median synced edit / hand-written SQL: at most {worst_sql:.2f}x "
           f"(target <= {SQL_TARGET}): {'met' if worst_sql <= SQL_TARGET else 'NOT met'}")
+    for row in rows:
+        overwriting, quiet = row["alerts"]["overwriting"], row["alerts"]["not overwriting"]
+        print(f"alerts at {row['orders']} orders: an edit overwriting another company's values "
+              f"{overwriting[0]} statements ({overwriting[1]} writing its {overwriting[2]} "
+              f"alerts), one overwriting nothing {quiet[0]} ({quiet[1]} writing alerts)")
     last = rows[-1]
     print(f"synced edit: {counts(last['statements']['synced'])} statements, "
           f"{last['vs_plain']:.2f}× plain Django, {last['vs_sql']:.2f}× hand-written SQL")
