@@ -456,6 +456,10 @@ def _order_operations(order_type: str) -> Router:
                 "Send customer, customer_reference or customer_requisition.")}])
         version = _expected_version(request, order)
         data = {name: getattr(order, name) for name in TYPED_CUSTOMER_INFORMATION_FIELDS}
+        if "customer" in given and order.order_type == OrderType.SALES and (
+            given["customer"] == order.customer.account
+        ):
+            del given["customer"]  # sent back as it is (a client that sends every field)
         if "customer" in given:
             _check_customer_may_change(order)
             given["customer"] = _account_pk(Customer, order.company, given["customer"] or "")

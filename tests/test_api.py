@@ -338,6 +338,14 @@ def test_a_customer_change_the_order_cannot_take_is_refused_on_the_field(
         "Send the account of one of the customers of USMF.")
     assert order_state() == before
 
+    # Its own customer sent back, as a client that sends every field does: no refusal.
+    mirror = api_jonas.get(so_url(chain.mirror))
+    same = api_jonas.patch(so_url(chain.mirror), {
+        "customer": mirror.json()["customer"]["account"], "customer_requisition": "PO-DE"},
+        **{"If-Match": mirror["ETag"]})
+    assert same.status_code == 200, same.content
+    assert same.json()["order"]["customer_requisition"] == "PO-DE"
+
 
 def test_creating_each_of_the_four_ways(api_alice, api_jonas, alice, usmf, demf, relationship,
                                         external_customer):
