@@ -89,6 +89,35 @@ def test_search_finds_number_customer_reference_and_requisition(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("USMF-SO-000011", ["USMF-SO-000011"]),
+        ("usmf-so-00001", ["USMF-SO-000012", "USMF-SO-000011", "USMF-SO-000010"]),
+        ("USMF-SO-", "all 12"),
+        ("USMF-SO-000003", ["USMF-SO-000012", "USMF-SO-000003"]),  # also named in a reference
+        ("USMF-PO-000003", []),  # another list's number: found in no column here
+        ("SO-000011", ["USMF-SO-000011"]),  # not from the start: the general search
+    ],
+)
+def test_a_number_search_finds_every_number_containing_it_in_any_case(
+    alice_client, alice, usmf, external_customer, query, expected
+):
+    """Typed from the start of the company's numbers, the search reads the numbers by range
+    (selectors._number_matches): it must find exactly what "contains" finds."""
+    for n in range(1, 13):
+        create_sales_order(employee=alice, company=usmf, customer=external_customer,
+                           customer_reference="Reorder of USMF-SO-000003" if n == 12 else "")
+
+    found = numbers_in(alice_client.get(LIST, {"q": query}))
+
+    if expected == "all 12":
+        assert len(found) == 12
+    else:
+        assert found == expected
+
+
+@pytest.mark.django_db
 def test_search_on_purchase_orders_finds_the_vendor(alice_client, alice, usmf):
     vendor = make_vendor(usmf, "V-42", "Litware Components")
     create_purchase_order(employee=alice, company=usmf, vendor=make_vendor(usmf))
