@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,6 @@ from webhooks.models import AttemptOutcome, Delivery, DeliveryStatus
 from webhooks.services import create_endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
