@@ -29,8 +29,8 @@ def _company_ids_of(employee: Employee):
 
 def alerts_visible_to(employee: Employee) -> QuerySet[Alert]:
     """The employee's alerts about orders of the companies they work for now."""
-    if not getattr(employee, "is_authenticated", False):
-        return Alert.objects.none()
+    if not getattr(employee, "is_authenticated", False) or not employee.is_active:
+        return Alert.objects.none()  # a deactivated employee is told nothing more
     return Alert.objects.filter(recipient=employee, order_company_id__in=_company_ids_of(employee))
 
 

@@ -166,42 +166,48 @@ def queue_overwrite_emails(*, limit: int = 500) -> list[int]:
     return queued
 
 
-def digest_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The day, midnight to midnight in the installation's time zone (settings.TIME_ZONE)."""
-    zone = timezone.get_default_timezone()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start, end
+def digest_day_end(day: dt.date, zone) -> dt.datetime:
+    """The end of ``day`` (the next midnight) in ``zone``."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
 
 
-def queue_daily_digests(*, day: dt.date) -> list[int]:
-    """One digest per employee who has digest alerts of ``day`` not yet in a message, and a task
-    per digest. Safe to run twice for one day: the second run finds the digests there (one per
-    employee and day, a database constraint) and queues nothing."""
+def queue_daily_digests(*, day: dt.date | None = None, now: dt.datetime | None = None) -> list[int]:
+    """One digest per employee who has digest alerts not yet in a message, with every such alert
+    made before the end of the digest's day in the employee's own time zone: ``day``, or by
+    default their yesterday (a clerk in Chicago gets Chicago's day, whatever the server's
+    clock). Alerts left from earlier days (a missed cron run, an edit committed after the run)
+    go into the next digest. Safe to run twice: one digest per employee and day (a database
+    constraint); the second run queues nothing, and what it would have sent waits."""
     from alerts.tasks import deliver_email
+    from intercompany.locale import zone_named
 
-    start, end = digest_window(day)
+    now = now or timezone.now()
     queued = []
     with transaction.atomic():
         waiting = (
-            Alert.objects.select_for_update(skip_locked=True)
-            .filter(email=EmailChoice.DIGEST, email_delivery__isnull=True,
-                    created_at__gte=start, created_at__lt=end)
-            .values_list("pk", "recipient_id")
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(email=EmailChoice.DIGEST, email_delivery__isnull=True)
+            .values_list("pk", "recipient_id", "created_at", "recipient__time_zone")
         )
         by_recipient: dict[int, list[int]] = defaultdict(list)
-        for alert_id, recipient_id in waiting:
-            by_recipient[recipient_id].append(alert_id)
+        days: dict[int, dt.date] = {}
+        for alert_id, recipient_id, created_at, zone_name in waiting:
+            zone = zone_named(zone_name)
+            their_day = day or now.astimezone(zone).date() - dt.timedelta(days=1)
+            if created_at < digest_day_end(their_day, zone):
+                by_recipient[recipient_id].append(alert_id)
+                days[recipient_id] = their_day
         already = set(
             EmailDelivery.objects.filter(
-                kind=DeliveryKind.DIGEST, digest_date=day, recipient_id__in=list(by_recipient)
-            ).values_list("recipient_id", flat=True)
+                kind=DeliveryKind.DIGEST, recipient_id__in=list(by_recipient)
+            ).values_list("recipient_id", "digest_date")
         )
         for recipient_id, alert_ids in sorted(by_recipient.items()):
-            if recipient_id in already:
+            if (recipient_id, days[recipient_id]) in already:
                 continue
             delivery = EmailDelivery.objects.create(
-                recipient_id=recipient_id, kind=DeliveryKind.DIGEST, digest_date=day
+                recipient_id=recipient_id, kind=DeliveryKind.DIGEST,
+                digest_date=days[recipient_id],
             )
             Alert.objects.filter(pk__in=alert_ids).update(email_delivery=delivery)
             enqueue_after_commit(deliver_email, delivery.pk)

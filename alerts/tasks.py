@@ -7,6 +7,7 @@ import smtplib
 from alerts import services
 from alerts.emails import build_message, delivery_lines
 from intercompany.background import backoff_delay, enqueue_later, task
+from intercompany.locale import employee_locale
 
 
 @task()
@@ -24,11 +25,13 @@ def deliver_email(delivery_id: int) -> str:
     delivery = services.claim_delivery(delivery_id)
     if delivery is None:
         return "taken"
-    lines = delivery_lines(delivery)
-    if not lines or not delivery.recipient.email:
+    # In the recipient's language and time zone, as their pages are.
+    with employee_locale(delivery.recipient):
+        lines = delivery_lines(delivery)
+        message = build_message(delivery, lines) if lines else None
+    if message is None or not delivery.recipient.email:
         services.record_delivery_skipped(delivery)
         return "skipped"
-    message = build_message(delivery, lines)
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as error:

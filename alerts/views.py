@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import selectors, services
@@ -57,7 +57,9 @@ def alert_read(request, pk: int):
 @require_POST
 def alert_read_all(request):
     count = services.mark_all_alerts_read(employee=request.user)
-    messages.success(request, _("%(count)s alert(s) marked as read.") % {"count": count})
+    messages.success(request, ngettext(
+        "%(count)s alert marked as read.", "%(count)s alerts marked as read.", count,
+    ) % {"count": count})
     return _back(request)
 
 

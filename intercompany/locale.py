@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 
 from django import forms
@@ -64,6 +65,22 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """The employee's zone of that name, else the group's default (``settings.TIME_ZONE``)."""
+    return _zone(name) or timezone.get_default_timezone()
+
+
+@contextlib.contextmanager
+def employee_locale(employee):
+    """The employee's language and time zone for work done outside their requests (an email a
+    worker builds for them), as the middleware sets them for their requests."""
+    language = employee.language
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(zone_named(employee.time_zone)):
+        yield
 
 
 def language_names() -> list[tuple[str, str]]:

@@ -3,8 +3,10 @@ commit; the daily digest; retries with backoff when the server refuses; several 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
+import zoneinfo
 from io import StringIO
 
 import pytest
@@ -19,6 +21,7 @@ from alerts.models import (
     EmailChoice,
     EmailDelivery,
 )
+from alerts.services import queue_daily_digests
 from orders.services import update_customer_information
 from tests.conftest import make_employee
 
@@ -164,6 +167,80 @@ def test_the_daily_digest_groups_the_days_overwrites_in_one_message_per_recipien
     digest_today()
     run_worker()
     assert len(server.messages) == 2
+
+
+def test_an_email_speaks_the_recipients_language_and_clock(
+    chain_all_on, alice, jonas, smtp_server, mail_through, run_worker,
+    django_capture_on_commit_callbacks,
+):
+    server = smtp_server()
+    mail_through(server)
+    give_email(alice, EmailChoice.EACH)
+    alice.language, alice.time_zone = "fr", "America/Chicago"
+    alice.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(chain_all_on.mirror, jonas, customer_requisition="PO-7790")
+    run_worker()
+
+    [message] = server.wait_for(1, timeout=5)
+    # (A long encoded subject is folded after "Subject:", hence the strip.)
+    assert str(message["Subject"]).strip().startswith(
+        "Intersociétés : Jonas Weber (DEMF) a remplacé numéro de bon de commande client sur ")
+    body = SmtpServer_text(message)
+    chicago = timezone.localtime(timezone=zoneinfo.ZoneInfo("America/Chicago"))
+    assert f"{chicago:%H:}" in body and ("CST" in body or "CDT" in body)
+    assert "UTC" not in body
+
+
+def test_the_digest_is_each_employees_day_and_takes_what_an_earlier_run_left(
+    chain_all_on, alice, jonas, usmf, smtp_server, mail_through, run_worker
+):
+    """Alice works in Auckland: at 10:00 UTC on 27 November her 26th is over (it ended at
+    11:00 UTC on the 26th), while the 27th has begun. An alert from three days earlier that no
+    run took (cron was down) goes with it; one made after her day's end waits for the next."""
+    give_email(alice, EmailChoice.DIGEST)
+    alice.time_zone = "Pacific/Auckland"
+    alice.save()
+    edit(chain_all_on.mirror, jonas, customer_requisition="PO-7790")  # two alerts for Alice
+    edit(chain_all_on.mirror, jonas, customer_reference="Jonas ref")  # two more
+    first, second, old, late = Alert.objects.filter(recipient=alice).order_by("id")[:4]
+    utc = dt.UTC
+    for alert, at in ((first, dt.datetime(2026, 11, 26, 1, 0, tzinfo=utc)),     # 26th, 14:00
+                      (second, dt.datetime(2026, 11, 26, 10, 59, tzinfo=utc)),  # 26th, 23:59
+                      (old, dt.datetime(2026, 11, 23, 9, 0, tzinfo=utc)),       # 23rd
+                      (late, dt.datetime(2026, 11, 26, 11, 1, tzinfo=utc))):    # 27th, 00:01
+        Alert.objects.filter(pk=alert.pk).update(created_at=at)
+
+    now = dt.datetime(2026, 11, 27, 10, 0, tzinfo=utc)
+    [delivery_id] = queue_daily_digests(now=now)
+    assert queue_daily_digests(now=now) == []  # cron ran twice
+
+    delivery = EmailDelivery.objects.get(pk=delivery_id)
+    assert delivery.digest_date == dt.date(2026, 11, 26)
+    assert set(delivery.alerts.values_list("pk", flat=True)) == {first.pk, second.pk, old.pk}
+    late.refresh_from_db()
+    assert late.email_delivery is None  # waits for the digest of the 27th
+    [next_day] = queue_daily_digests(now=now + dt.timedelta(days=1))
+    assert EmailDelivery.objects.get(pk=next_day).digest_date == dt.date(2026, 11, 27)
+    assert list(EmailDelivery.objects.get(pk=next_day).alerts.all()) == [late]
+
+
+def test_a_deactivated_employee_is_mailed_nothing_more(
+    chain_all_on, alice, jonas, smtp_server, mail_through, run_worker
+):
+    server = smtp_server()
+    mail_through(server)
+    give_email(alice, EmailChoice.DIGEST)
+    edit(chain_all_on.mirror, jonas, customer_requisition="PO-7790")
+    alice.is_active = False  # left the group, her companies not yet cleaned up
+    alice.save()
+
+    digest_today()
+    run_worker()
+
+    assert server.messages == []
+    assert EmailDelivery.objects.get().status == DeliveryStatus.SKIPPED
 
 
 def test_an_email_never_names_an_order_the_recipient_no_longer_sees(

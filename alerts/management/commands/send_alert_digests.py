@@ -1,9 +1,10 @@
 """``manage.py send_alert_digests``: the daily digest, for cron.
 
-Queues one email per employee who chose the daily digest and has alerts of the day not yet sent
-(a worker sends them). Safe to run twice: a digest already made for an employee and day is not
-made again. Also sweeps the alerts still waiting for their per-overwrite email (in case the
-process that should have queued them stopped first).
+Queues one email per employee who chose the daily digest and has alerts not yet sent, made up to
+the end of the day in the employee's own time zone (a worker sends them): by default their
+yesterday, which is over whatever the hour of the run. Safe to run twice: a digest already made
+for an employee and day is not made again. Also sweeps the alerts still waiting for their
+per-overwrite email (in case the process that should have queued them stopped first).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from alerts import services
 
@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--date", help="The day to send, YYYY-MM-DD, in TIME_ZONE (default: yesterday)."
+            "--date", help="The day to send, YYYY-MM-DD, in each employee's time zone "
+            "(default: each employee's yesterday)."
         )
 
     def handle(self, *args, date=None, **options):
@@ -31,10 +32,11 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}.") from error
         else:
-            day = timezone.localdate() - dt.timedelta(days=1)
+            day = None
         digests = services.queue_daily_digests(day=day)
         swept = services.queue_overwrite_emails()
+        which = day.isoformat() if day else "each employee's yesterday"
         self.stdout.write(
-            f"{len(digests)} digest(s) of {day.isoformat()} queued; "
+            f"{len(digests)} digest(s) of {which} queued; "
             f"{len(swept)} overwrite email(s) queued that were still waiting."
         )
