@@ -147,7 +147,7 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor | None:
         pk, dot, value = (text or "").partition(".")
-        if not dot or not pk.isdigit() or len(pk) > 18:
+        if not dot or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
             return None
         return cls(int(pk), value)
 
@@ -210,9 +210,10 @@ def _decode_cursors(after: str, before: str) -> tuple[Cursor | None, bool]:
 def _aware_datetime(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        # A time the database cannot hold once in UTC (year 9999 at UTC-14) is no cursor.
+        return None if timezone.is_naive(value) else value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    return None if timezone.is_naive(value) else value
 
 
 def _row_compare(model, columns: tuple[str, ...], greater: bool, values: tuple) -> RawSQL:

@@ -74,9 +74,13 @@ class WebhookEndpointAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         main = ("company", "url", "description", "event_types", "enabled")
         if obj is None:
             return ((None, {"fields": main}),)
+        # The secret signs events: whoever reads it can forge them, so only those who may
+        # change the endpoint see it.
+        signing = ((_("Signing"), {"fields": ("signing_secret",)}),) if (
+            self.has_change_permission(request, obj)) else ()
         return (
             (None, {"fields": main}),
-            (_("Signing"), {"fields": ("signing_secret",)}),
+            *signing,
             (_("Deliveries"), {"fields": ("delivery_log", "failing_since", "disabled_at",
                                           "disabled_reason", "created_by", "created_at")}),
         )
