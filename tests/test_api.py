@@ -571,9 +571,14 @@ def test_overwrites_are_paged_by_cursor_newest_first_without_gaps(api_alice, api
     assert "field=customer_requisition" in api_alice.get(
         "companies/USMF/overwrites?limit=2&field=customer_requisition").json()["next"]
 
-    bad = api_alice.get("companies/USMF/overwrites?cursor=not-a-cursor")
-    assert bad.status_code == 422
-    assert problem(bad)["errors"][0]["field"] == "cursor"
+    for cursor in ("not-a-cursor", "²3.x"):
+        bad = api_alice.get(f"companies/USMF/overwrites?cursor={cursor}")
+        assert bad.status_code == 422, cursor
+        assert problem(bad)["errors"][0]["field"] == "cursor"
+    # A time the database cannot hold in UTC is read as no position: the first page.
+    beyond = api_alice.get("companies/USMF/overwrites?limit=2&cursor=1.9999-12-31T23:59:59-14:00")
+    assert beyond.status_code == 200
+    assert beyond.json()["results"] == everything["results"][:2]
 
 
 # -- trading relationships ----------------------------------------------------------------------
