@@ -265,14 +265,17 @@ def _keyset_condition(queryset, column: SortColumn, field: str, value, pk: int, 
 
 
 def _partners_matching(company: Company, order_type: str, q: str) -> list[int]:
+    """The company's customers (or vendors) whose account or name contains ``q``; none when
+    more than ``MAX_MATCHING_PARTNERS`` do (then the search looks at the orders' own columns:
+    an arbitrary part of the matches would drop orders at random)."""
     partners = (Customer if order_type == OrderType.SALES else Vendor).objects.filter(
         company=company
     )
-    return list(
-        partners.filter(Q(account__icontains=q) | Q(name__icontains=q)).values_list(
-            "pk", flat=True
-        )[:MAX_MATCHING_PARTNERS]
+    found = list(
+        partners.filter(Q(account__icontains=q) | Q(name__icontains=q))
+        .order_by("pk").values_list("pk", flat=True)[: MAX_MATCHING_PARTNERS + 1]
     )
+    return [] if len(found) > MAX_MATCHING_PARTNERS else found
 
 
 # A search for "a" matches every account: past this many, the search looks at the order's own

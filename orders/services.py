@@ -7,10 +7,12 @@ copies to the other orders of a chain are made by ``orders/sync.py`` inside that
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from intercompany.exceptions import InactiveRelationshipError, NotAllowedError
 from intercompany.history import ChangeContext, ChangeKind, attach_change_context
@@ -125,8 +127,14 @@ def lock_number_sequences(*keys: tuple[Company, str]) -> None:
         )
 
 
-def _save_new(order: Order, *, employee: Employee, company: Company, source: Order | None = None):
+def _save_new(order: Order, *, employee: Employee, company: Company, source: Order | None = None,
+              source_role: str = ""):
+    """Save a new order as ``employee`` acting for ``company``; ``source`` is the order its
+    values were copied from (``source_role`` when its role is not yet what its links will say:
+    a sales order to an intercompany customer, before its purchase order exists)."""
     source_ref = source.source_reference if source is not None else None
+    if source_ref is not None and source_role:
+        source_ref = dataclasses.replace(source_ref, role=source_role)
     attach_change_context(
         order,
         ChangeContext(
@@ -201,7 +209,8 @@ def create_sales_order(
                 chain=chain,
             )
             copy_at_creation(source=sales_order, target=purchase_order)
-            _save_new(purchase_order, employee=employee, company=company, source=sales_order)
+            _save_new(purchase_order, employee=employee, company=company, source=sales_order,
+                      source_role=gettext_noop("intercompany sales order"))
             # The link is not customer information: written directly, it adds no history row.
             SalesOrder.objects.filter(pk=sales_order.pk).update(
                 intercompany_purchase_order=purchase_order
@@ -281,9 +290,12 @@ def create_intercompany_purchase_order(
         buying_company=company, selling_company=vendor.represents_company
     )
     with transaction.atomic():
-        current, _snapshot = lock_order(sales_order)
+        # The permission is checked again under the lock, as an edit does.
+        current, _snapshot = lock_order(sales_order, acting=employee)
         if current.is_cancelled:
-            raise ValidationError(f"{current.number} is cancelled: it cannot be sourced.")
+            raise ValidationError(
+                _("%(number)s is cancelled: it cannot be sourced.") % {"number": current.number}
+            )
         lock_number_sequences((company, "PO"), (relationship.selling_company, "SO"))
         if current.chain_id is None:
             # Joining a chain: the new chain row is ours until commit, so nobody else can lock it.

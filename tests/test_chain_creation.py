@@ -114,6 +114,10 @@ def test_a_sales_order_to_an_intercompany_customer_creates_the_intercompany_purc
     assert sales.number == "DEMF-SO-000001"
     assert purchase.chain_id == fresh(sales).chain_id is not None
     assert purchase.customer_requisition == ("PO-7781" if seller_syncs else "")
+    # Its history says where it came from: an intercompany sales order, not an original one.
+    created = purchase.history.earliest("history_date")
+    assert (created.history_source_number, created.history_source_role) == (
+        sales.number, "intercompany sales order")
 
 
 @pytest.mark.parametrize(
