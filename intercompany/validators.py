@@ -9,11 +9,17 @@ Two kinds of characters are refused in every text field:
   displays as "PO-7781": another company could make a changed value look unchanged in the very
   history meant to expose it.
 
+Characters that show nothing though they are not format characters are refused too: the
+combining grapheme joiner, the Hangul fillers, the blank braille pattern, variation selectors
+where they select nothing (``PO-77`` + U+FE0F + ``81``).
+
 Accented letters, other scripts and emoji stay accepted, including the joiners that some of them
 need: U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER between two letters of a script
 other than Latin (Persian, Arabic, the Indic scripts), U+200D inside an emoji sequence (👨‍👩‍👧),
-and the tag characters of a subdivision flag (🏴 England). Between Latin letters or digits a
-joiner would only hide a difference ("PO-77\u200c81"), so it is refused there.
+the tag characters of a subdivision flag (🏴 England: tag letters ended by the cancel tag, nothing
+else), and variation selectors after a symbol (❤️), in a keycap (1️⃣) or after an ideograph.
+Between Latin letters or digits a joiner would only hide a difference ("PO-77\u200c81"), so it
+is refused there.
 """
 
 from __future__ import annotations
@@ -60,18 +66,69 @@ def _joins_emoji(before: str, after: str) -> bool:
     )
 
 
+# Characters that show nothing though they are not format characters: the combining grapheme
+# joiner, the Hangul fillers, the Khmer inherent vowels, the blank braille pattern, the
+# Mongolian variation selectors.
+_BLANK = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0, 0x180B, 0x180C,
+          0x180D, 0x180F}
+_VARIATION_SELECTORS = range(0xFE00, 0xFE10)
+_IDEOGRAPHIC_VARIATION_SELECTORS = range(0xE0100, 0xE01F0)
+KEYCAP = "\u20e3"
+CANCEL_TAG = "\U000e007f"
+
+
+def _is_invisible(char: str) -> bool:
+    code = ord(char)
+    return (unicodedata.category(char) == "Cf" or code in _BLANK or code in _VARIATION_SELECTORS
+            or code in _IDEOGRAPHIC_VARIATION_SELECTORS)
+
+
+def _allowed_variation(before: str, char: str, after: str) -> bool:
+    """A variation selector where it changes how the character before it looks: text or emoji
+    style of a symbol (❤️, ↔️), a keycap (1️⃣), an ideograph's variant (葛󠄀)."""
+    code = ord(char)
+    if code in _VARIATION_SELECTORS:
+        if unicodedata.category(before) in {"So", "Sm", "Sk"}:
+            return True
+        return code in (0xFE0E, 0xFE0F) and before in "0123456789#*" and after == KEYCAP
+    return code in _IDEOGRAPHIC_VARIATION_SELECTORS and unicodedata.name(
+        before, "").startswith("CJK")
+
+
+def _flag_tags(value: str, start: int) -> int:
+    """The length of the tag run of a subdivision flag (🏴 England) starting at ``start``, right
+    after the black flag: tag letters or digits ended by the cancel tag; 0 if it is not one
+    (tags could otherwise carry hidden text)."""
+    end = start
+    while end < len(value) and ord(value[end]) in _TAGS:
+        end += 1
+    run = value[start:end]
+    body_ok = all(0xE0030 <= ord(c) <= 0xE0039 or 0xE0061 <= ord(c) <= 0xE007A for c in run[:-1])
+    return len(run) if len(run) >= 2 and run[-1] == CANCEL_TAG and body_ok else 0
+
+
 def first_invisible_character(value: str) -> tuple[int, str] | None:
-    """The first refused format character of ``value`` as (position from 1, character), or
+    """The first refused invisible character of ``value`` as (position from 1, character), or
     None."""
-    for index, char in enumerate(value):
-        if unicodedata.category(char) != "Cf":
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if not _is_invisible(char):
+            index += 1
             continue
         before = value[index - 1] if index else ""
         after = value[index + 1] if index + 1 < len(value) else ""
         if char in (ZWNJ, ZWJ) and before and after:
             if _joins_letters(before, after) or (char == ZWJ and _joins_emoji(before, after)):
+                index += 1
                 continue
-        if ord(char) in _TAGS and before and (before == BLACK_FLAG or ord(before) in _TAGS):
+        if before and ord(char) in _TAGS and before == BLACK_FLAG:
+            length = _flag_tags(value, index)
+            if length:
+                index += length
+                continue
+        if before and ord(char) not in _TAGS and _allowed_variation(before, char, after):
+            index += 1
             continue
         return index + 1, char
     return None

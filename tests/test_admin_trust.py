@@ -346,6 +346,8 @@ def test_a_right_to_left_override_in_the_customer_requisition_is_refused_on_ever
 @pytest.mark.parametrize("value", [
     "Crème brûlée, Ærøskøbing", "東京の注文", "طلب شراء", "می\u200cخواهم",
     "👨\u200d👩\u200d👧 party", "👍🏽", "🇩🇪", "e\u0301t\u00e9",
+    "❤\ufe0f thanks", "1\ufe0f\u20e3 first", "葛\U000e0100飾",
+    "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f England",
 ])
 def test_accents_other_scripts_and_emoji_stay_accepted(chain, alice_client, value):
     response = alice_client.post(reverse("orders:sales-order-edit", args=[chain.original.pk]), {
@@ -358,7 +360,13 @@ def test_accents_other_scripts_and_emoji_stay_accepted(chain, alice_client, valu
     assert chain.original.customer_reference == chain.purchase.customer_reference == value
 
 
-@pytest.mark.parametrize("char", ["\u200b", "\u2066", "\ufeff", "\u200e", "\u00ad", "\u2060"])
+@pytest.mark.parametrize("char", [
+    "\u200b", "\u2066", "\ufeff", "\u200e", "\u00ad", "\u2060",
+    # Invisible without being format characters: a variation selector that selects nothing,
+    # the combining grapheme joiner, a Hangul filler, the blank braille pattern, a tag that is
+    # no part of a flag (tags can carry hidden text).
+    "\ufe0f", "\u034f", "\u3164", "\u2800", "\U000e0041",
+])
 def test_format_characters_are_refused_in_every_text_field_of_the_admin(usmf, admin, char):
     from intercompany.models import Company, Customer
 
