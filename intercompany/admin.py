@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -116,6 +116,27 @@ class TradingAccountAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("company", ("represents_company", admin.RelatedOnlyFieldListFilter))
     search_fields = ("account", "name", "company__code")
     list_select_related = ("company", "represents_company")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        relationship = _relationship_using(obj)
+        # The account a trading relationship uses concerns both companies, as the
+        # relationship's accounts do: whom it represents (a sale to it makes a chain) is changed
+        # only by an employee of both, or a superuser.
+        if relationship is not None and PolicyRights.of(request.user, relationship).refusal(
+            "intercompany_customer"
+        ):
+            readonly += ["company", "represents_company"]
+        return readonly
+
+
+def _relationship_using(account) -> TradingRelationship | None:
+    if account is None or account.pk is None:
+        return None
+    try:
+        return account.trading_relationship
+    except ObjectDoesNotExist:
+        return None
 
 
 @admin.register(Customer)

@@ -710,3 +710,32 @@ def test_a_revert_needs_the_right_to_change_the_record(relationship, chain, demf
     assert posted.status_code == 403
     assert order_state() == before
     assert list(type(relationship).objects.values_list()) == switches
+
+
+# -- the accounts a trading relationship uses ----------------------------------------------------
+
+
+def test_staff_of_one_side_cannot_change_whom_a_relationships_account_represents(
+    usmf, demf, gbsi
+):
+    from intercompany.models import Customer
+    from intercompany.services import create_trading_relationship
+
+    relationship = create_trading_relationship(buying_company=usmf, selling_company=demf)
+    account = relationship.intercompany_customer  # a DEMF customer that stands for USMF
+    demf_staff = staff_of("dora", demf)
+    url = reverse("admin:intercompany_customer_change", args=[account.pk])
+
+    page = client_of(demf_staff).get(url)
+    assert page.status_code == 200
+    assert 'name="represents_company"' not in page.content.decode()  # shown, not editable
+    client_of(demf_staff).post(url, {
+        "company": demf.pk, "account": account.account, "name": "Renamed",
+        "represents_company": gbsi.pk,
+    })
+    account = Customer.objects.get(pk=account.pk)
+    assert account.name == "Renamed"  # its own company keeps the rest of it
+    assert account.represents_company == usmf
+
+    both = staff_of("bea", usmf, demf)
+    assert 'name="represents_company"' in client_of(both).get(url).content.decode()
