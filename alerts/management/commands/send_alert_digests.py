@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from alerts import services
 
@@ -30,13 +31,15 @@ class Command(BaseCommand):
             try:
                 day = dt.date.fromisoformat(date)
             except ValueError as error:
-                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}.") from error
+                raise CommandError(
+                    _("--date must be YYYY-MM-DD, not %(value)r.") % {"value": date}
+                ) from error
         else:
             day = None
         digests = services.queue_daily_digests(day=day)
         swept = services.queue_overwrite_emails()
-        which = day.isoformat() if day else "each employee's yesterday"
+        which = day.isoformat() if day else _("each employee's yesterday")
         self.stdout.write(
-            f"{len(digests)} digest(s) of {which} queued; "
-            f"{len(swept)} overwrite email(s) queued that were still waiting."
+            _("%(digests)s digest(s) of %(day)s queued; %(swept)s overwrite email(s) queued that "
+              "were still waiting.") % {"digests": len(digests), "day": which, "swept": len(swept)}
         )
