@@ -118,6 +118,26 @@ def test_a_number_search_finds_every_number_containing_it_in_any_case(
 
 
 @pytest.mark.django_db
+def test_a_search_matching_too_many_vendors_looks_at_the_orders_own_columns(
+    alice_client, alice, usmf, monkeypatch
+):
+    """Past the limit the vendors (or customers) are left out of the search altogether, as
+    documented, rather than an arbitrary part of them (which would drop orders at random)."""
+    from orders import selectors
+
+    acme = [make_vendor(usmf, f"AC-{n}", "Acme Supplies") for n in range(3)]
+    by_vendor = [create_purchase_order(employee=alice, company=usmf, vendor=v) for v in acme]
+    named = create_purchase_order(employee=alice, company=usmf, vendor=make_vendor(usmf),
+                                  customer_reference="Acme reorder")
+
+    monkeypatch.setattr(selectors, "MAX_MATCHING_PARTNERS", 3)
+    assert set(numbers_in(alice_client.get(PURCHASE_LIST, {"q": "acme"}))) == {
+        o.number for o in [*by_vendor, named]}
+    monkeypatch.setattr(selectors, "MAX_MATCHING_PARTNERS", 2)
+    assert numbers_in(alice_client.get(PURCHASE_LIST, {"q": "acme"})) == [named.number]
+
+
+@pytest.mark.django_db
 def test_search_on_purchase_orders_finds_the_vendor(alice_client, alice, usmf):
     vendor = make_vendor(usmf, "V-42", "Litware Components")
     create_purchase_order(employee=alice, company=usmf, vendor=make_vendor(usmf))

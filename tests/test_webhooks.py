@@ -611,6 +611,22 @@ def test_the_admin_refuses_an_address_of_the_servers_own_network(
     assert not WebhookEndpoint.objects.exists()
 
 
+def test_only_those_who_may_change_an_endpoint_see_its_signing_secret(
+    usmf, usmf_admin, login_client
+):
+    endpoint = endpoint_for(usmf, "https://usmf-erp.example.com/hooks")
+    viewer = make_employee("vera", usmf, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_webhookendpoint"))
+    url = reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
+
+    as_viewer = login_client(viewer).get(url)
+    as_administrator = login_client(usmf_admin).get(url)
+
+    assert as_viewer.status_code == as_administrator.status_code == 200
+    assert endpoint.secret not in as_viewer.content.decode()  # it could forge events
+    assert endpoint.secret in as_administrator.content.decode()
+
+
 def test_a_name_that_leads_to_a_private_address_is_refused_before_anything_is_sent(
     chain, alice, usmf, receiver, run_worker, settings
 ):
