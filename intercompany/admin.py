@@ -18,7 +18,11 @@ from intercompany.admin_scoping import (
 )
 from intercompany.exceptions import NotAllowedError
 from intercompany.models import Company, Customer, Employee, TradingRelationship, Vendor
-from intercompany.services import create_trading_relationship, update_trading_relationship
+from intercompany.services import (
+    check_may_create_relationship,
+    create_trading_relationship,
+    update_trading_relationship,
+)
 from intercompany.switches import SWITCHES, PolicyRights
 
 
@@ -172,15 +176,12 @@ class TradingRelationshipForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         buyer, seller = cleaned.get("buying_company"), cleaned.get("selling_company")
-        user = self.user
-        if self.instance.pk is None and buyer and seller and user and not user.is_superuser:
-            ids = set(user.companies.values_list("pk", flat=True))
-            if not {buyer.pk, seller.pk} <= ids:
-                raise ValidationError(
-                    _("A trading relationship concerns both companies: only an employee of "
-                      "both %(buyer)s and %(seller)s, or a superuser, creates it.")
-                    % {"buyer": buyer.code, "seller": seller.code}
-                )
+        if self.instance.pk is None and buyer and seller and self.user:
+            # The service's rule, shown on the form before anything is saved.
+            try:
+                check_may_create_relationship(self.user, buyer, seller)
+            except NotAllowedError as error:
+                raise ValidationError(str(error)) from None
         return cleaned
 
 

@@ -65,6 +65,22 @@ def _intercompany_account(model, *, company: Company, represents: Company, given
     )
 
 
+def check_may_create_relationship(
+    employee: Employee | None, buying_company: Company, selling_company: Company
+) -> None:
+    """``NotAllowedError`` unless ``employee`` works for both companies, is a superuser, or is
+    None (the system): a trading relationship concerns both."""
+    if employee is None or employee.is_superuser:
+        return
+    ids = set(employee.companies.values_list("pk", flat=True))
+    if not {buying_company.pk, selling_company.pk} <= ids:
+        raise NotAllowedError(
+            _("A trading relationship concerns both companies: only an employee of both "
+              "%(buyer)s and %(seller)s, or a superuser, creates it.")
+            % {"buyer": buying_company.code, "seller": selling_company.code}
+        )
+
+
 def create_trading_relationship(
     *,
     buying_company: Company,
@@ -87,14 +103,7 @@ def create_trading_relationship(
     """
     if buying_company.pk == selling_company.pk:
         raise ValidationError({"selling_company": _("A company cannot trade with itself.")})
-    if employee is not None and not employee.is_superuser:
-        ids = set(employee.companies.values_list("pk", flat=True))
-        if not {buying_company.pk, selling_company.pk} <= ids:
-            raise NotAllowedError(
-                _("A trading relationship concerns both companies: only an employee of both "
-                  "%(buyer)s and %(seller)s, or a superuser, creates it.")
-                % {"buyer": buying_company.code, "seller": selling_company.code}
-            )
+    check_may_create_relationship(employee, buying_company, selling_company)
     with transaction.atomic():
         if TradingRelationship.objects.filter(
             buying_company=buying_company, selling_company=selling_company

@@ -15,7 +15,9 @@ from django.db import connection
 from intercompany.models import Company, Customer, Employee, Vendor
 from intercompany.services import create_trading_relationship
 
-pytest_plugins = ["tests.fixtures_web", "tests.fixtures_tasks", "tests.fixtures_mail"]
+pytest_plugins = [
+    "tests.fixtures_web", "tests.fixtures_tasks", "tests.fixtures_mail", "tests.webhook_receiver",
+]
 
 _counter = itertools.count(1)
 

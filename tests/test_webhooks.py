@@ -24,7 +24,6 @@ from intercompany.services import update_trading_relationship
 from orders import services
 from tests.conftest import EVERY_SWITCH_ON, make_customer, make_employee, make_relationship
 from tests.conftest import make_three_legged_chain as three_legged
-from tests.webhook_receiver import Receiver
 from webhooks.models import (
     AttemptOutcome,
     Delivery,
@@ -45,13 +44,6 @@ def receivers_on_this_machine(settings):
     """The receivers of these tests listen on 127.0.0.1, which production refuses
     (webhooks/addresses.py): allowed here, as an operator allows an internal network."""
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

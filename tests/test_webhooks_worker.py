@@ -13,18 +13,10 @@ import pytest
 
 from orders import services
 from tests.conftest import EVERY_SWITCH_ON, make_relationship, make_three_legged_chain
-from tests.webhook_receiver import Receiver
 from webhooks.models import AttemptOutcome, Delivery, DeliveryStatus
 from webhooks.services import create_endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
@@ -113,3 +114,12 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def receiver():
+    """A ``Receiver`` listening for the test, stopped at its end (a pytest plugin: see
+    ``pytest_plugins`` in tests/conftest.py)."""
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
